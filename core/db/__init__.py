@@ -1,0 +1,106 @@
+"""Opening the database: engines, sessions and the transaction boundary.
+
+:func:`open_database` returns a :class:`Database` that any thread may use: each unit of work opens
+its own session with :meth:`Database.read` or :meth:`Database.write` and the session's lifecycle
+stays at that boundary (an API request, a GUI operation, a sync batch). Services take the
+``Session`` they are given and never commit.
+
+On SQLite the file runs in WAL mode with foreign keys on and a busy timeout, so the GUI thread, API
+threads and sync workers can share it. Writers begin with ``BEGIN IMMEDIATE``: a transaction that
+starts reading and later writes would otherwise fail with "database is locked" instead of waiting
+its turn.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_WRITE_OPTION = "hearth_write"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
+
+
+class Database:
+    """One database: its engines and session factories. Thread-safe; share one per process."""
+
+    def __init__(self, url: str, busy_timeout_ms: int = 10_000, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        engine_args: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            engine_args["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": busy_timeout_ms / 1000,
+                # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin), not the driver.
+                "isolation_level": None,
+            }
+        else:
+            engine_args["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **engine_args)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, busy_timeout_ms)
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end (nothing it does is kept)."""
+        with self._read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work commits when the block ends, or rolls back if it raises."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at shutdown)."""
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            # WAL makes NORMAL durable against application crashes; only a power cut can lose the
+            # last transactions, never corrupt the file.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def open_database(url: str, busy_timeout_ms: int = 10_000, migrate: bool = True) -> Database:
+    """Open the database at ``url`` and, unless ``migrate`` is false, bring its schema to head."""
+    database = Database(url, busy_timeout_ms=busy_timeout_ms)
+    if migrate:
+        from core.db.migrate import upgrade_to_head  # noqa: PLC0415 - alembic only when needed
+
+        upgrade_to_head(database)
+    return database

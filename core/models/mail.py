@@ -1,0 +1,120 @@
+"""Email: threads, messages, their recipients and attachments.
+
+One message is one row whatever path brought it (provider sync, BrightSync, contact center):
+``rfc822_msg_id`` (normalised, without angle brackets) is its key, and the ids other systems gave
+it live in :class:`core.models.crm.ExternalId`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, Timestamped
+
+
+class EmailThread(Base, Timestamped):
+    """A conversation. ``thread_key`` is the grouping key (a sync thread id, a conversation id, or
+    the root Message-ID), so messages arriving by different paths meet in one thread."""
+
+    __tablename__ = "email_threads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_key: Mapped[str] = mapped_column(String(512), unique=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+    message_count: Mapped[int] = mapped_column(default=0)
+
+
+class Email(Base, Timestamped):
+    """One email message with its flags, addresses and bodies."""
+
+    __tablename__ = "emails"
+    __table_args__ = (
+        Index("ix_emails_folder_received", "folder", "received_at"),
+        Index("ix_emails_thread_received", "thread_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rfc822_msg_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    thread_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_threads.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(32), default="local")
+    """Where the record first came from: local, brightsync, contact_center, google, microsoft."""
+    direction: Mapped[str] = mapped_column(String(16), default="inbound")
+    folder: Mapped[str] = mapped_column(String(32), default="inbox")
+    """inbox, sent, archive, drafts, trash (archive is also a flag, see ``is_archived``)."""
+    is_read: Mapped[bool] = mapped_column(default=False)
+    is_starred: Mapped[bool] = mapped_column(default=False)
+    is_archived: Mapped[bool] = mapped_column(default=False)
+    subject: Mapped[str | None] = mapped_column(Text)
+    from_address: Mapped[str | None] = mapped_column(String(320))
+    from_key: Mapped[str | None] = mapped_column(String(320), index=True)
+    from_name: Mapped[str | None] = mapped_column(String(256))
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    sync_thread_id: Mapped[str | None] = mapped_column(String(512))
+    received_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    snippet: Mapped[str | None] = mapped_column(String(300))
+    has_attachments: Mapped[bool] = mapped_column(default=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Source-specific data kept visible: contact-center metadata, agent/participant ids, ..."""
+
+    recipients: Mapped[list[EmailRecipient]] = relationship(
+        back_populates="email",
+        cascade="all, delete-orphan",
+        order_by="EmailRecipient.position",
+        lazy="selectin",
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="email",
+        cascade="all, delete-orphan",
+        order_by="Attachment.position",
+        lazy="selectin",
+    )
+
+
+class EmailRecipient(Base):
+    """A To/Cc/Bcc address of an email; ``address_key`` is lower-cased for matching."""
+
+    __tablename__ = "email_recipients"
+    __table_args__ = (Index("ix_email_recipients_email", "email_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("emails.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(320))
+    address_key: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    position: Mapped[int] = mapped_column(default=0)
+
+    email: Mapped[Email] = relationship(back_populates="recipients")
+
+
+class Attachment(Base):
+    """An attachment's metadata; its content, when we have it, is a document in the store."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("email_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("emails.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    file_name: Mapped[str | None] = mapped_column(String(512))
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None]
+    content_id: Mapped[str | None] = mapped_column(String(998))
+    is_inline: Mapped[bool] = mapped_column(default=False)
+    provider_attachment_id: Mapped[str | None] = mapped_column(String(1024))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True
+    )
+
+    email: Mapped[Email] = relationship(back_populates="attachments")
