@@ -229,6 +229,10 @@ _SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+# Short environment names kept for the command-line contract (design.md): HEARTH_PORT.
+_ENV_ALIASES: dict[str, str] = {"server.port": "HEARTH_PORT"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every option, grouped by section. Build one with :func:`load_settings`."""
@@ -362,8 +366,9 @@ def load_settings(
             candidates: list[tuple[Any, str, bool]] = []
             if f.name in file_values:
                 candidates.append((file_values[f.name], str(config_file), False))
-            if env_name in env:
-                candidates.append((env[env_name], f"environment variable {env_name}", True))
+            for name in (_ENV_ALIASES.get(dotted), env_name):
+                if name and name in env:
+                    candidates.append((env[name], f"environment variable {name}", True))
             if dotted in overrides:
                 candidates.append((overrides.pop(dotted), "the command line", False))
             if not candidates:

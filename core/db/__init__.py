@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.events import EventBus, take_pending_changes
+
 _WRITE_OPTION = "hearth_write"
 
 
@@ -34,8 +36,15 @@ def sqlite_url(path: Path) -> str:
 class Database:
     """One database: its engines and session factories. Thread-safe; share one per process."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = 10_000, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        busy_timeout_ms: int = 10_000,
+        echo: bool = False,
+        events: EventBus | None = None,
+    ) -> None:
         self.url = make_url(url)
+        self.events = events or EventBus()
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         engine_args: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
@@ -53,6 +62,15 @@ class Database:
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        event.listen(self._write_sessions, "after_commit", self._publish_changes)
+        event.listen(self._write_sessions, "after_rollback", self._drop_changes)
+
+    def _publish_changes(self, session: Session) -> None:
+        for change in take_pending_changes(session, committed=True):
+            self.events.publish(change)
+
+    def _drop_changes(self, session: Session) -> None:
+        take_pending_changes(session, committed=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -96,9 +114,14 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def open_database(url: str, busy_timeout_ms: int = 10_000, migrate: bool = True) -> Database:
+def open_database(
+    url: str,
+    busy_timeout_ms: int = 10_000,
+    migrate: bool = True,
+    events: EventBus | None = None,
+) -> Database:
     """Open the database at ``url`` and, unless ``migrate`` is false, bring its schema to head."""
-    database = Database(url, busy_timeout_ms=busy_timeout_ms)
+    database = Database(url, busy_timeout_ms=busy_timeout_ms, events=events)
     if migrate:
         from core.db.migrate import upgrade_to_head  # noqa: PLC0415 - alembic only when needed
 

@@ -1,0 +1,53 @@
+"""The embedded API's app factory: routers, guards, error mapping and docs, for one core."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+import core
+from core.runtime import HearthCore
+from embedded_api.middleware import BodySizeLimit, LoopbackGuard, SecurityHeaders
+from embedded_api.problems import install_problem_handlers
+from embedded_api.routers import companies, contacts, health
+
+DESCRIPTION = """\
+Hearth's embedded API, served on the user's own machine (loopback only).
+
+**Authentication.** Every endpoint except `/health`, `/docs` and `/openapi.json` needs an API key,
+created with `hearth api-key create NAME`, sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+
+**Conventions.** Field names are camelCase. Ids go out as strings and are accepted as strings or
+numbers. Timestamps go out as ISO 8601 UTC (`2026-07-01T14:00:00.000Z`). PATCH follows RFC 7396
+(absent = unchanged, `null` = cleared). Lists are paginated with `page` and `limit` and answer
+`{"items", "total", "page", "limit", "nextPage"}`; ask for `page=nextPage` until it is null.
+Errors are RFC 9457 `application/problem+json` naming the offending field, unless a partner's
+specification fixes another envelope.
+"""
+
+
+def create_app(hearth: HearthCore) -> FastAPI:
+    """The ASGI app serving ``hearth``'s data: every router, guard and error handler."""
+    settings = hearth.settings.server
+    app = FastAPIOffline(
+        title="Hearth embedded API",
+        version=core.__version__,
+        description=DESCRIPTION,
+    )
+    app.state.core = hearth
+    install_problem_handlers(app)
+    for module in (health, contacts, companies):
+        app.include_router(module.router)
+    # A deliberately chosen non-loopback address (team mode) is also a valid Host.
+    extra_hosts = [settings.host]
+    if settings.public_url:
+        extra_hosts.append(urlsplit(settings.public_url).hostname or "")
+    if not settings.allow_remote:
+        extra_hosts = []
+    # Added last = outermost: guards first, then the size limit, then the app.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(LoopbackGuard, extra_hosts=extra_hosts)
+    return app

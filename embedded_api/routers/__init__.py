@@ -1,0 +1,1 @@
+"""One router module per API area or partner spec, named after it."""

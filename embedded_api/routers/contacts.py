@@ -1,0 +1,111 @@
+"""``/api/v1/contacts``: the CRM's contacts (create, read, list, merge-patch, delete)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from core.services import PageRequest
+from core.services import contacts as service
+from embedded_api.auth import require_api_key
+from embedded_api.deps import CoreDep
+from embedded_api.routers._ids import path_id
+from embedded_api.schemas.common import IdIn, PageOut
+from embedded_api.schemas.crm import ContactIn, ContactOut
+
+router = APIRouter(
+    prefix="/api/v1/contacts", tags=["contacts"], dependencies=[Depends(require_api_key)]
+)
+
+_EXAMPLE = {
+    "firstName": "Sarah",
+    "lastName": "Chen",
+    "title": "VP of Engineering",
+    "emailAddresses": ["sarah.chen@techstartup.example", "sarah@chen.example"],
+    "phones": [{"number": "+1 415 555 0123", "kind": "mobile"}],
+    "linkedinUrl": "https://www.linkedin.com/in/sarahchen/",
+    "companyId": "12",
+    "leadScore": 85,
+    "lifecycleStage": "MQL",
+    "customFields": {"region": "West"},
+}
+_PATCH_EXAMPLE = {"title": "CTO", "phones": None, "customFields": {"region": None, "tier": "A"}}
+
+ContactBody = Annotated[ContactIn, Body(openapi_examples={"contact": {"value": _EXAMPLE}})]
+ContactPatch = Annotated[
+    ContactIn,
+    Body(
+        openapi_examples={
+            "merge": {
+                "summary": "Change the title, clear the phones, edit custom fields",
+                "value": _PATCH_EXAMPLE,
+            }
+        }
+    ),
+]
+
+
+@router.post("", status_code=201)
+def create_contact(core: CoreDep, body: ContactBody) -> ContactOut:
+    """Create a contact; it needs a name or an email address."""
+    with core.database.write() as session:
+        record = service.create_contact(
+            session, body.changes(), core.settings.crm.default_phone_region
+        )
+    return ContactOut.of(record)
+
+
+@router.get("")
+def list_contacts(
+    core: CoreDep,
+    q: Annotated[
+        str | None, Query(max_length=256, description="Part of a name, title or address")
+    ] = None,
+    email: Annotated[str | None, Query(max_length=320, description="An exact address")] = None,
+    domain: Annotated[
+        str | None, Query(max_length=2048, description="A domain, URL or address")
+    ] = None,
+    company_id: Annotated[IdIn | None, Query(alias="companyId")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> PageOut[ContactOut]:
+    """List contacts by name, filtered by text, address, domain or company."""
+    with core.database.read() as session:
+        result = service.list_contacts(
+            session,
+            PageRequest(page, limit),
+            q=q,
+            email=email,
+            domain=domain,
+            company_id=company_id,
+        )
+    return PageOut.of(result, [ContactOut.of(r) for r in result.items])
+
+
+@router.get("/{contact_id}")
+def get_contact(core: CoreDep, contact_id: str) -> ContactOut:
+    """Load one contact by id."""
+    with core.database.read() as session:
+        return ContactOut.of(service.get_contact(session, path_id(contact_id, "contact")))
+
+
+@router.patch("/{contact_id}")
+def update_contact(core: CoreDep, contact_id: str, body: ContactPatch) -> ContactOut:
+    """Change a contact: absent fields stay, null clears, customFields merge key by key."""
+    with core.database.write() as session:
+        record = service.update_contact(
+            session,
+            path_id(contact_id, "contact"),
+            body.changes(),
+            core.settings.crm.default_phone_region,
+        )
+    return ContactOut.of(record)
+
+
+@router.delete("/{contact_id}", status_code=204)
+def delete_contact(core: CoreDep, contact_id: str) -> Response:
+    """Delete a contact with its addresses, phones, links and timeline."""
+    with core.database.write() as session:
+        service.delete_contact(session, path_id(contact_id, "contact"))
+    return Response(status_code=204)
