@@ -83,6 +83,14 @@ class ApiServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def bound_address(self) -> tuple[str, int] | None:
+        """The address the listening socket is bound to, while it is open."""
+        if self._socket is None:
+            return None
+        host, port = self._socket.getsockname()[:2]
+        return host, port
+
+    @property
     def is_running(self) -> bool:
         """Whether the server thread is alive and serving."""
         return self._thread is not None and self._thread.is_alive()

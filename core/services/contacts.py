@@ -201,6 +201,8 @@ def create_contact(session: Session, values: Mapping[str, Any], phone_region: st
     """Create a contact from ``values``. Raises ``Invalid`` naming the first bad field."""
     contact = Contact(custom_fields={}, tags=[])
     _apply(session, contact, values, phone_region)
+    if not (contact.first_name or contact.last_name or contact.emails):
+        raise Invalid("a contact needs a name or an email address", field="firstName")
     session.add(contact)
     session.flush()
     note_change(session, "contact", "created", contact.id)
