@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 import core
 from embedded_api.deps import CoreDep
 from embedded_api.schemas.common import ApiModel
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -20,9 +25,15 @@ class HealthOut(ApiModel):
     database: str
 
 
-@router.get("/health")
-def get_health(core_: CoreDep) -> HealthOut:
-    """Liveness and database check (no API key needed)."""
-    with core_.database.read() as session:
-        session.execute(text("SELECT 1"))
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+def get_health(core_: CoreDep) -> HealthOut | JSONResponse:
+    """Liveness and database check (no API key needed); 503 when the database does not answer."""
+    try:
+        with core_.database.read() as session:
+            # Reads the schema, not just a constant: a damaged or missing database fails here.
+            session.execute(text("SELECT version_num FROM alembic_version"))
+    except SQLAlchemyError:
+        log.exception("health check: the database does not answer")
+        body = HealthOut(status="degraded", version=core.__version__, database="unavailable")
+        return JSONResponse(body.model_dump(by_alias=True), status_code=503)
     return HealthOut(status="ok", version=core.__version__, database="ok")

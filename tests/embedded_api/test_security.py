@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
 
+import core
 from core.services.api_keys import revoke_api_key
 
 
@@ -157,3 +159,19 @@ def test_openapi_and_docs_are_published(anonymous):
     assert "cdn." not in docs.text
     asset = anonymous.get("/static-offline-docs/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+def test_health_reports_an_unusable_database_as_503(hearth, anonymous):
+    assert anonymous.get("/health").status_code == 200
+    hearth.database.dispose()
+    database_file = Path(hearth.database.url.database)
+    for suffix in ("-wal", "-shm"):
+        database_file.with_name(database_file.name + suffix).unlink(missing_ok=True)
+    database_file.write_bytes(b"this is not a database" * 100)
+    response = anonymous.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "degraded",
+        "version": core.__version__,
+        "database": "unavailable",
+    }
