@@ -1,9 +1,9 @@
 """Hearth's tables, as typed SQLAlchemy models. Importing this package registers them all."""
 
 from core.models.access import ApiKey, ContactCenterTarget, IntakeItem
-from core.models.activity import Activity
+from core.models.activity import Activity, Task, Tombstone
 from core.models.base import Base, utcnow
-from core.models.calendar import Attendee, Event, EventTombstone
+from core.models.calendar import Attendee, Event
 from core.models.crm import (
     Company,
     CompanyDomain,
@@ -37,13 +37,14 @@ __all__ = [
     "EmailRecipient",
     "EmailThread",
     "Event",
-    "EventTombstone",
     "ExternalId",
     "IntakeItem",
     "OutboxItem",
     "RecordLink",
     "SyncCursor",
     "SyncRun",
+    "Task",
+    "Tombstone",
     "User",
     "utcnow",
 ]

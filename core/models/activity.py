@@ -1,14 +1,14 @@
-"""The activity timeline: what happened with a contact or company, newest first."""
+"""The activity timeline, tasks, and tombstones of deleted records for delta readers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, utcnow
+from core.models.base import Base, Timestamped, utcnow
 
 
 class Activity(Base):
@@ -37,3 +37,49 @@ class Activity(Base):
     record_id: Mapped[int | None]
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Task(Base, Timestamped):
+    """A to-do for the user about a contact or company (Enginy's tasks, the user's own).
+
+    ``status`` open or done; ``completed_at`` set when done.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(32), default="local")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Tombstone(Base):
+    """What remains of a deleted record (event, contact, company...): enough for a delta reader
+    (``deletedEvents?since=``, contacts updated since) to delete its copy. Kept for a retention
+    period (a setting), then purged."""
+
+    __tablename__ = "tombstones"
+    __table_args__ = (
+        UniqueConstraint("record_type", "record_id"),
+        Index("ix_tombstones_type_deleted", "record_type", "deleted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int]
+    deleted_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Identifiers a reader may need (e.g. an event's iCalUID), never the deleted content."""

@@ -1,4 +1,4 @@
-"""Calendar events, their attendees, and tombstones of deleted events for delta readers."""
+"""Calendar events and their attendees."""
 
 from __future__ import annotations
 
@@ -39,6 +39,12 @@ class Event(Base):
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
     ical_uid: Mapped[str | None] = mapped_column(String(1024), index=True)
+    recurrence: Mapped[list[str]] = mapped_column(default=list)
+    """RFC 5545 RRULE/EXRULE/RDATE/EXDATE lines of a recurring series, as providers give them."""
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
+    """The provider account the event came from or is pushed to; None for local-only events."""
     organizer_address: Mapped[str | None] = mapped_column(String(320))
     source: Mapped[str] = mapped_column(String(32), default="local")
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -72,14 +78,3 @@ class Attendee(Base):
     is_organizer: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="attendees")
-
-
-class EventTombstone(Base):
-    """What remains of a deleted event: enough for a delta reader to delete its copy."""
-
-    __tablename__ = "event_tombstones"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(index=True)
-    ical_uid: Mapped[str | None] = mapped_column(String(1024))
-    deleted_at: Mapped[datetime] = mapped_column(index=True)

@@ -45,6 +45,10 @@ class Email(Base, Timestamped):
     )
     source: Mapped[str] = mapped_column(String(32), default="local")
     """Where the record first came from: local, brightsync, contact_center, google, microsoft."""
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), index=True
+    )
+    """The mailbox the message lives in, for write-back (flags, archive) to the provider."""
     direction: Mapped[str] = mapped_column(String(16), default="inbound")
     folder: Mapped[str] = mapped_column(String(32), default="inbox")
     """inbox, sent, archive, drafts, trash (archive is also a flag, see ``is_archived``)."""

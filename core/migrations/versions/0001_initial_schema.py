@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bc0cc98208c1
+Revision ID: 632e7e41f920
 Revises: 
-Create Date: 2026-11-23 16:23:17.511186
+Create Date: 2026-11-23 16:36:08.621926
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import core.models.base
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'bc0cc98208c1'
+revision: str = '632e7e41f920'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -77,46 +77,6 @@ def upgrade() -> None:
     with op.batch_alter_table('email_threads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_email_threads_last_message_at'), ['last_message_at'], unique=False)
 
-    op.create_table('event_tombstones',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('ical_uid', sa.String(length=1024), nullable=True),
-    sa.Column('deleted_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_tombstones'))
-    )
-    with op.batch_alter_table('event_tombstones', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_event_tombstones_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_event_tombstones_event_id'), ['event_id'], unique=False)
-
-    op.create_table('events',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('subject', sa.Text(), nullable=True),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('location', sa.Text(), nullable=True),
-    sa.Column('start_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.Column('end_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.Column('all_day', sa.Boolean(), nullable=False),
-    sa.Column('start_date', sa.Date(), nullable=True),
-    sa.Column('end_date', sa.Date(), nullable=True),
-    sa.Column('timezone', sa.String(length=64), nullable=True),
-    sa.Column('is_private', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('ical_uid', sa.String(length=1024), nullable=True),
-    sa.Column('organizer_address', sa.String(length=320), nullable=True),
-    sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.Column('last_modified_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['parent_id'], ['events.id'], name=op.f('fk_events_parent_id_events'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
-    )
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_events_ical_uid'), ['ical_uid'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_last_modified_at'), ['last_modified_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index('ix_events_range', ['start_at', 'end_at'], unique=False)
-
     op.create_table('external_ids',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('record_type', sa.String(length=32), nullable=False),
@@ -159,6 +119,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('record_links', schema=None) as batch_op:
         batch_op.create_index('ix_record_links_entity', ['entity_type', 'entity_id', 'record_type'], unique=False)
+
+    op.create_table('tombstones',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_type', sa.String(length=32), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tombstones')),
+    sa.UniqueConstraint('record_type', 'record_id', name=op.f('uq_tombstones_record_type_record_id'))
+    )
+    with op.batch_alter_table('tombstones', schema=None) as batch_op:
+        batch_op.create_index('ix_tombstones_type_deleted', ['record_type', 'deleted_at'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -220,6 +192,7 @@ def upgrade() -> None:
     sa.Column('rfc822_msg_id', sa.String(length=998), nullable=True),
     sa.Column('thread_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=True),
     sa.Column('direction', sa.String(length=16), nullable=False),
     sa.Column('folder', sa.String(length=32), nullable=False),
     sa.Column('is_read', sa.Boolean(), nullable=False),
@@ -241,14 +214,49 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_emails_connection_id_connections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['thread_id'], ['email_threads.id'], name=op.f('fk_emails_thread_id_email_threads'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_emails')),
     sa.UniqueConstraint('rfc822_msg_id', name=op.f('uq_emails_rfc822_msg_id'))
     )
     with op.batch_alter_table('emails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_emails_connection_id'), ['connection_id'], unique=False)
         batch_op.create_index('ix_emails_folder_received', ['folder', 'received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_emails_from_key'), ['from_key'], unique=False)
         batch_op.create_index('ix_emails_thread_received', ['thread_id', 'received_at'], unique=False)
+
+    op.create_table('events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('location', sa.Text(), nullable=True),
+    sa.Column('start_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('end_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('all_day', sa.Boolean(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('timezone', sa.String(length=64), nullable=True),
+    sa.Column('is_private', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('ical_uid', sa.String(length=1024), nullable=True),
+    sa.Column('recurrence', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=True),
+    sa.Column('organizer_address', sa.String(length=320), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('last_modified_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_events_connection_id_connections'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['parent_id'], ['events.id'], name=op.f('fk_events_parent_id_events'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_events_connection_id'), ['connection_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_ical_uid'), ['ical_uid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_last_modified_at'), ['last_modified_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_events_range', ['start_at', 'end_at'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -441,11 +449,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contact_phones_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_phones_e164'), ['e164'], unique=False)
 
+    op.create_table('tasks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.String(length=16), nullable=True),
+    sa.Column('due_at', core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('completed_at', core.models.base.UTCDateTime(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('company_id', sa.Integer(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_tasks_company_id_companies'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_tasks_contact_id_contacts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_tasks_owner_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks'))
+    )
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tasks_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tasks_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index('ix_tasks_status_due', ['status', 'due_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_index('ix_tasks_status_due')
+        batch_op.drop_index(batch_op.f('ix_tasks_contact_id'))
+        batch_op.drop_index(batch_op.f('ix_tasks_company_id'))
+
+    op.drop_table('tasks')
     with op.batch_alter_table('contact_phones', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_phones_e164'))
         batch_op.drop_index(batch_op.f('ix_contact_phones_contact_id'))
@@ -495,10 +534,19 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_range')
+        batch_op.drop_index(batch_op.f('ix_events_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_events_last_modified_at'))
+        batch_op.drop_index(batch_op.f('ix_events_ical_uid'))
+        batch_op.drop_index(batch_op.f('ix_events_connection_id'))
+
+    op.drop_table('events')
     with op.batch_alter_table('emails', schema=None) as batch_op:
         batch_op.drop_index('ix_emails_thread_received')
         batch_op.drop_index(batch_op.f('ix_emails_from_key'))
         batch_op.drop_index('ix_emails_folder_received')
+        batch_op.drop_index(batch_op.f('ix_emails_connection_id'))
 
     op.drop_table('emails')
     with op.batch_alter_table('documents', schema=None) as batch_op:
@@ -515,6 +563,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_email'))
 
     op.drop_table('users')
+    with op.batch_alter_table('tombstones', schema=None) as batch_op:
+        batch_op.drop_index('ix_tombstones_type_deleted')
+
+    op.drop_table('tombstones')
     with op.batch_alter_table('record_links', schema=None) as batch_op:
         batch_op.drop_index('ix_record_links_entity')
 
@@ -527,18 +579,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_external_ids_record')
 
     op.drop_table('external_ids')
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index('ix_events_range')
-        batch_op.drop_index(batch_op.f('ix_events_parent_id'))
-        batch_op.drop_index(batch_op.f('ix_events_last_modified_at'))
-        batch_op.drop_index(batch_op.f('ix_events_ical_uid'))
-
-    op.drop_table('events')
-    with op.batch_alter_table('event_tombstones', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_event_tombstones_event_id'))
-        batch_op.drop_index(batch_op.f('ix_event_tombstones_deleted_at'))
-
-    op.drop_table('event_tombstones')
     with op.batch_alter_table('email_threads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_email_threads_last_message_at'))
 
