@@ -14,6 +14,7 @@ its turn.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,11 @@ class Database:
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
         event.listen(self._write_sessions, "after_commit", self._publish_changes)
         event.listen(self._write_sessions, "after_rollback", self._drop_changes)
+        event.listen(self._read_sessions, "before_commit", _refuse_commit)
+        # SQLite admits one writer at a time. Queueing this process's writers on a lock lets each
+        # start the moment the previous one ends, instead of polling SQLite's busy handler (which
+        # sleeps up to 100 ms between tries); the busy timeout still covers other processes.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
 
     def _publish_changes(self, session: Session) -> None:
         for change in take_pending_changes(session, committed=True):
@@ -83,13 +89,25 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose work commits when the block ends, or rolls back if it raises."""
-        with self._write_sessions() as session, session.begin():
+        """A session whose work commits when the block ends, or rolls back if it raises.
+
+        Do not nest ``write()`` blocks in one thread: on SQLite the inner one would wait for the
+        outer one forever.
+        """
+        if self._write_lock is None:
+            with self._write_sessions() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._write_sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
         self.engine.dispose()
+
+
+def _refuse_commit(session: Session) -> None:
+    raise RuntimeError("a read session never commits: use Database.write() to change data")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

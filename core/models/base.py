@@ -44,6 +44,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL. Changes are seen when a new value is assigned
+(``row.custom_fields = {...}``), not when the stored dict or list is changed in place."""
 
 
 def utcnow() -> datetime:
