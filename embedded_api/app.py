@@ -40,12 +40,12 @@ def create_app(hearth: HearthCore) -> FastAPI:
     install_problem_handlers(app)
     for module in (health, contacts, companies):
         app.include_router(module.router)
-    # A deliberately chosen non-loopback address (team mode) is also a valid Host.
-    extra_hosts = [settings.host]
-    if settings.public_url:
-        extra_hosts.append(urlsplit(settings.public_url).hostname or "")
-    if not settings.allow_remote:
-        extra_hosts = []
+    # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.
+    extra_hosts: list[str] = []
+    if settings.allow_remote:
+        candidates = (settings.host, urlsplit(settings.public_url).hostname)
+        wildcard = ("0.0.0.0", "::")  # noqa: S104 - compared against, never bound
+        extra_hosts = [h for h in candidates if h and h not in wildcard]
     # Added last = outermost: guards first, then the size limit, then the app.
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
