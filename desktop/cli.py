@@ -42,10 +42,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
 
 
-def _common_options(defaults: bool) -> argparse.ArgumentParser:
+def _common_options(defaults: bool) -> _Parser:
     # Sub-commands repeat the options with SUPPRESS defaults, so they work before or after the
     # command name (`hearth --port 0 serve` and `hearth serve --port 0`).
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     default = None if defaults else argparse.SUPPRESS
     parent.add_argument(
         "--data-dir",
