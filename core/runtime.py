@@ -70,17 +70,22 @@ def open_core(
     return HearthCore(paths, settings, database, events)
 
 
-def configure_logging(paths: DataPaths, level: str, to_stderr: bool = True) -> None:
-    """Log to ``DATA_DIR/logs/hearth.log`` (rotated) and, optionally, to stderr."""
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(paths: DataPaths, level: str) -> None:
+    """Log to ``DATA_DIR/logs/hearth.log`` (rotated at 5 MB, three kept)."""
     root = logging.getLogger()
     root.setLevel(level)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(
         paths.log_file, maxBytes=5 * 1024 * 1024, backupCount=3, encoding="utf-8"
     )
-    file_handler.setFormatter(formatter)
+    file_handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(file_handler)
-    if to_stderr:
-        stream = logging.StreamHandler()
-        stream.setFormatter(formatter)
-        root.addHandler(stream)
+
+
+def log_to_stderr() -> None:
+    """Also show the log on stderr (a headless server in a terminal or a service manager)."""
+    stream = logging.StreamHandler()
+    stream.setFormatter(logging.Formatter(_FORMAT))
+    logging.getLogger().addHandler(stream)

@@ -1,9 +1,8 @@
-"""The desktop session's backend: core and the embedded API, opened and closed as one.
+"""A Hearth session's backend: core and the embedded API, opened and closed as one.
 
-:class:`Backend` is plain Python (no Qt), so it can be tested without a window and reused by
-whatever grows around it. Its :meth:`~Backend.start` and :meth:`~Backend.stop` block (migrations,
-binding a socket, joining the server thread), so the GUI calls them through
-:class:`desktop.ops.OpRunner`, never on the GUI thread.
+:class:`Backend` is plain Python (no Qt): ``hearth serve`` runs it directly, and the window runs
+it through :class:`desktop.ops.OpRunner`, since :meth:`~Backend.start` and :meth:`~Backend.stop`
+block (migrations, binding a socket, joining the server thread).
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ from typing import Any
 
 from core.errors import HearthError
 from core.runtime import HearthCore, configure_logging, open_core
-from desktop.cli import check_listen_address, seed_demo
+from core.services.api_keys import create_api_key
 from embedded_api.app import create_app
+from embedded_api.middleware import is_loopback_host
 from embedded_api.server import ApiServer, remove_server_file, write_server_file
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,27 @@ def describe_error(error: BaseException) -> str:
         return error.message
     text = str(error).strip()
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def check_listen_address(hearth: HearthCore) -> None:
+    """Refuse a non-loopback address unless the user allowed it deliberately (allow_remote)."""
+    server = hearth.settings.server
+    if not is_loopback_host(server.host) and not server.allow_remote:
+        raise HearthError(
+            f"refusing to listen on {server.host}: Hearth serves loopback only unless "
+            "server.allow_remote is set (HEARTH_SERVER_ALLOW_REMOTE=true or config.toml)"
+        )
+
+
+def seed_demo(hearth: HearthCore) -> str:
+    """Fill a fresh data dir with demo data and return a new API key for the demo."""
+    from core.demo import generate_demo_data  # noqa: PLC0415 - only demo runs need it
+
+    summary = generate_demo_data(hearth.database, documents_dir=hearth.paths.documents_dir)
+    log.info("demo data: %s", summary)
+    with hearth.database.write() as session:
+        _, key = create_api_key(session, "demo")
+    return key
 
 
 class Backend:
@@ -169,7 +190,7 @@ class Backend:
                     log.exception("closing the database failed")
                 self._core = None
             self._set(state=ServerState.STOPPED, url=None)
-            log.info("backend stopped")
+            log.info("stopped cleanly")
 
     def _stop_server_locked(self) -> None:
         server, self._server = self._server, None

@@ -15,18 +15,17 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 import core
 from core.errors import HearthError
 from core.paths import make_demo_data_dir, resolve_data_dir
-from core.runtime import HearthCore, configure_logging, open_core
+from core.runtime import log_to_stderr, open_core
 from core.services.api_keys import create_api_key, list_api_keys, revoke_api_key
 from core.settings import describe_settings
-from embedded_api.app import create_app
-from embedded_api.middleware import is_loopback_host
-from embedded_api.server import ApiServer, remove_server_file, write_server_file
+from desktop.backend import Backend, ServerState
 
 log = logging.getLogger(__name__)
 
@@ -110,54 +109,10 @@ def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def _open(args: argparse.Namespace, env: Mapping[str, str]) -> HearthCore:
+def _data_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
     if args.demo and not args.data_dir:
-        data_dir = make_demo_data_dir()
-    else:
-        data_dir = resolve_data_dir(args.data_dir, env)
-    return open_core(data_dir, env, _settings_overrides(args))
-
-
-def check_listen_address(hearth: HearthCore) -> None:
-    """Refuse a non-loopback address unless the user allowed it deliberately (allow_remote)."""
-    server = hearth.settings.server
-    if not is_loopback_host(server.host) and not server.allow_remote:
-        raise HearthError(
-            f"refusing to listen on {server.host}: Hearth serves loopback only unless "
-            "server.allow_remote is set (HEARTH_SERVER_ALLOW_REMOTE=true or config.toml)"
-        )
-
-
-def seed_demo(hearth: HearthCore) -> str:
-    """Fill a fresh data dir with demo data and return a new API key called ``demo``."""
-    from core.demo import generate_demo_data  # noqa: PLC0415 - only demo runs need it
-
-    summary = generate_demo_data(hearth.database, documents_dir=hearth.paths.documents_dir)
-    log.info("demo data: %s", summary)
-    with hearth.database.write() as session:
-        _, key = create_api_key(session, "demo")
-    return key
-
-
-def serve(hearth: HearthCore, stop: threading.Event, out: Any = None) -> int:
-    """Run the embedded API until ``stop`` is set; then finish requests and close cleanly."""
-    out = out or sys.stdout
-    check_listen_address(hearth)
-    settings = hearth.settings.server
-    server = ApiServer(create_app(hearth), settings.host, settings.port)
-    url = server.start()
-    write_server_file(hearth.paths.server_file, url)
-    print(f"Hearth is serving {url} (data dir {hearth.paths.root})", file=out, flush=True)
-    try:
-        while not stop.wait(0.25):
-            if not server.is_running:
-                log.error("the embedded API stopped unexpectedly")
-                return EXIT_FAILURE
-    finally:
-        server.stop()
-        remove_server_file(hearth.paths.server_file)
-    log.info("stopped cleanly")
-    return EXIT_OK
+        return make_demo_data_dir()
+    return resolve_data_dir(args.data_dir, env)
 
 
 def _run_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -169,20 +124,26 @@ def _run_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    hearth = _open(args, env)
+    backend = Backend(
+        _data_dir(args, env), env, _settings_overrides(args), demo=args.demo, configure_logs=True
+    )
     try:
-        configure_logging(hearth.paths, hearth.settings.logging.level)
-        check_listen_address(hearth)
-        if args.demo:
-            key = seed_demo(hearth)
-            print(f"Demo API key (send as 'Authorization: Bearer KEY'): {key}", flush=True)
-        return serve(hearth, stop)
+        status = backend.start()
+        log_to_stderr()  # once running; a failure to start is the one line main() prints
+        if status.demo_key:
+            print(f"Demo API key (send as 'Authorization: Bearer KEY'): {status.demo_key}")
+        print(f"Hearth is serving {status.url} (data dir {status.data_dir})", flush=True)
+        while not stop.wait(0.25):
+            if backend.status.state is ServerState.FAILED:
+                log.error("%s", backend.status.describe())
+                return EXIT_FAILURE
+        return EXIT_OK
     finally:
-        hearth.close()
+        backend.stop()
 
 
 def _run_api_key(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    hearth = _open(args, env)
+    hearth = open_core(_data_dir(args, env), env, _settings_overrides(args))
     try:
         if args.key_command == "create":
             with hearth.database.write() as session:
@@ -237,13 +198,7 @@ def _run_desktop(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return EXIT_FAILURE
     from desktop.app import run_desktop  # noqa: PLC0415 - Qt only when a window opens
 
-    data_dir = make_demo_data_dir() if args.demo and not args.data_dir else None
-    return run_desktop(
-        data_dir or resolve_data_dir(args.data_dir, env),
-        env,
-        _settings_overrides(args),
-        demo=args.demo,
-    )
+    return run_desktop(_data_dir(args, env), env, _settings_overrides(args), demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
