@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, Timestamped, utcnow
+from core.models.base import NEVER_REUSE_IDS, Base, Timestamped, utcnow
 
 
 class Activity(Base):
@@ -23,6 +23,7 @@ class Activity(Base):
         Index("ix_activities_contact_time", "contact_id", "occurred_at"),
         Index("ix_activities_company_time", "company_id", "occurred_at"),
         Index("ix_activities_record", "record_type", "record_id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +47,7 @@ class Task(Base, Timestamped):
     """
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_status_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_tasks_status_due", "status", "due_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(Text)

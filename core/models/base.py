@@ -43,6 +43,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+"""Table option for records whose ids leave Hearth (partners, links, tombstones): SQLite would
+otherwise hand a deleted record's id to the next one, and a partner's stored id would silently
+point at a different record."""
+
 JSONValue = JSON().with_variant(JSONB(), "postgresql")
 """JSON on SQLite, JSONB on PostgreSQL. Changes are seen when a new value is assigned
 (``row.custom_fields = {...}``), not when the stored dict or list is changed in place."""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models.base import Base
+from core.models.base import NEVER_REUSE_IDS, Base
 
 
 class Event(Base):
@@ -21,7 +21,7 @@ class Event(Base):
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_range", "start_at", "end_at"),)
+    __table_args__ = (Index("ix_events_range", "start_at", "end_at"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models.base import Base, Timestamped
+from core.models.base import NEVER_REUSE_IDS, Base, Timestamped
 
 
 class User(Base, Timestamped):
@@ -27,6 +27,7 @@ class Company(Base, Timestamped):
     """An organisation. It may own several domains; ``name_key`` is the name folded for matching."""
 
     __tablename__ = "companies"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(256))
@@ -66,6 +67,7 @@ class Contact(Base, Timestamped):
     """A person. Addresses and phones live in their own tables so every one of them matches."""
 
     __tablename__ = "contacts"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(String(256))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, Timestamped
+from core.models.base import NEVER_REUSE_IDS, Base, Timestamped
 
 
 class Blob(Base):
@@ -28,6 +28,7 @@ class Document(Base, Timestamped):
     """
 
     __tablename__ = "documents"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(255))

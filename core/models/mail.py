@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models.base import Base, Timestamped
+from core.models.base import NEVER_REUSE_IDS, Base, Timestamped
 
 
 class EmailThread(Base, Timestamped):
@@ -21,6 +21,7 @@ class EmailThread(Base, Timestamped):
     the root Message-ID), so messages arriving by different paths meet in one thread."""
 
     __tablename__ = "email_threads"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_key: Mapped[str] = mapped_column(String(512), unique=True)
@@ -36,6 +37,7 @@ class Email(Base, Timestamped):
     __table_args__ = (
         Index("ix_emails_folder_received", "folder", "received_at"),
         Index("ix_emails_thread_received", "thread_id", "received_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

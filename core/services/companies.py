@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid
 from core.events import note_change
-from core.models import Company, CompanyDomain, RecordLink, User
+from core.models import Company, CompanyDomain, User
 from core.normalize import domain_key, linkedin_key, name_key
 from core.services import Page, PageRequest
 from core.services.contacts import merge_patch
+from core.services.records import delete_record, load
 
 SCALAR_FIELDS = ("website", "industry", "description", "phone")
 EDITABLE_FIELDS = frozenset(
@@ -129,21 +130,14 @@ def create_company(session: Session, values: Mapping[str, Any]) -> CompanyRecord
     return company_record(company)
 
 
-def _load(session: Session, company_id: int) -> Company:
-    company = session.get(Company, company_id)
-    if company is None:
-        raise NotFound(f"no company with id {company_id}")
-    return company
-
-
 def get_company(session: Session, company_id: int) -> CompanyRecord:
     """The company with this id; ``NotFound`` when there is none."""
-    return company_record(_load(session, company_id))
+    return company_record(load(session, Company, company_id, "company"))
 
 
 def update_company(session: Session, company_id: int, changes: Mapping[str, Any]) -> CompanyRecord:
     """Apply ``changes`` with merge semantics (absent unchanged, ``None`` clears)."""
-    company = _load(session, company_id)
+    company = load(session, Company, company_id, "company")
     if "name" in changes and changes["name"] is None:
         raise Invalid("a company needs a name; it cannot be cleared", field="name")
     _apply(session, company, changes)
@@ -154,15 +148,7 @@ def update_company(session: Session, company_id: int, changes: Mapping[str, Any]
 
 def delete_company(session: Session, company_id: int) -> None:
     """Delete a company; its contacts stay, without a company."""
-    company = _load(session, company_id)
-    session.execute(
-        delete(RecordLink).where(
-            RecordLink.entity_type == "company", RecordLink.entity_id == str(company_id)
-        )
-    )
-    session.delete(company)
-    session.flush()
-    note_change(session, "company", "deleted", company_id)
+    delete_record(session, load(session, Company, company_id, "company"), "company")
 
 
 def list_companies(

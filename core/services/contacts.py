@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.errors import Invalid, NotFound
+from core.errors import Invalid
 from core.events import note_change
 from core.models import (
     Company,
@@ -24,11 +24,11 @@ from core.models import (
     Contact,
     ContactEmail,
     ContactPhone,
-    RecordLink,
     User,
 )
 from core.normalize import clean_email, domain_key, email_key, linkedin_key, name_key, phone_e164
 from core.services import Page, PageRequest
+from core.services.records import delete_record, load
 
 SCALAR_FIELDS = (
     "first_name",
@@ -209,23 +209,16 @@ def create_contact(session: Session, values: Mapping[str, Any], phone_region: st
     return contact_record(contact)
 
 
-def _load(session: Session, contact_id: int) -> Contact:
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound(f"no contact with id {contact_id}")
-    return contact
-
-
 def get_contact(session: Session, contact_id: int) -> ContactRecord:
     """The contact with this id; ``NotFound`` when there is none."""
-    return contact_record(_load(session, contact_id))
+    return contact_record(load(session, Contact, contact_id, "contact"))
 
 
 def update_contact(
     session: Session, contact_id: int, changes: Mapping[str, Any], phone_region: str
 ) -> ContactRecord:
     """Apply ``changes`` (merge semantics, see the module doc) and return the updated contact."""
-    contact = _load(session, contact_id)
+    contact = load(session, Contact, contact_id, "contact")
     _apply(session, contact, changes, phone_region)
     session.flush()
     note_change(session, "contact", "updated", contact.id)
@@ -234,15 +227,7 @@ def update_contact(
 
 def delete_contact(session: Session, contact_id: int) -> None:
     """Delete a contact with its addresses, phones, links and timeline."""
-    contact = _load(session, contact_id)
-    session.execute(
-        delete(RecordLink).where(
-            RecordLink.entity_type == "contact", RecordLink.entity_id == str(contact_id)
-        )
-    )
-    session.delete(contact)
-    session.flush()
-    note_change(session, "contact", "deleted", contact_id)
+    delete_record(session, load(session, Contact, contact_id, "contact"), "contact")
 
 
 def list_contacts(

@@ -189,3 +189,19 @@ def test_linkedin_urls_are_normalised_for_matching(hearth, client):
     _contact(client, linkedinUrl="http://uk.linkedin.com/in/SarahChen?trk=x")
     with hearth.database.read() as session:
         assert session.scalar(select(Contact.linkedin_key)) == "linkedin.com/in/sarahchen"
+
+
+def test_deleted_ids_are_never_reused_and_leave_a_tombstone(hearth, client):
+    from sqlalchemy import select
+
+    from core.models import Tombstone
+
+    first = _contact(client)
+    assert client.delete(f"/api/v1/contacts/{first['id']}").status_code == 204
+    second = _contact(client)
+    # A partner still holding the old id must not reach the new contact through it.
+    assert int(second["id"]) > int(first["id"])
+    assert client.get(f"/api/v1/contacts/{first['id']}").status_code == 404
+    with hearth.database.read() as session:
+        tombstones = session.execute(select(Tombstone.record_type, Tombstone.record_id)).all()
+    assert tombstones == [("contact", int(first["id"]))]

@@ -1,19 +1,20 @@
 """initial schema
 
-Revision ID: 632e7e41f920
+Revision ID: c69125226028
 Revises: 
-Create Date: 2026-11-23 16:36:08.621926
+Create Date: 2026-11-23 16:50:26.742038
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy import Text  # noqa: F401 - autogenerate renders JSONB(astext_type=Text())
 from alembic import op
 
 import core.models.base
 from sqlalchemy.dialects import postgresql
 
-revision: str = '632e7e41f920'
+revision: str = 'c69125226028'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -44,7 +45,7 @@ def upgrade() -> None:
     sa.Column('account_email', sa.String(length=320), nullable=False),
     sa.Column('display_name', sa.String(length=256), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('scopes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('scopes', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('last_sync_at', core.models.base.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
@@ -72,7 +73,8 @@ def upgrade() -> None:
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_threads')),
-    sa.UniqueConstraint('thread_key', name=op.f('uq_email_threads_thread_key'))
+    sa.UniqueConstraint('thread_key', name=op.f('uq_email_threads_thread_key')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('email_threads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_email_threads_last_message_at'), ['last_message_at'], unique=False)
@@ -93,7 +95,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=256), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
@@ -125,7 +127,7 @@ def upgrade() -> None:
     sa.Column('record_type', sa.String(length=32), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=False),
     sa.Column('deleted_at', core.models.base.UTCDateTime(), nullable=False),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tombstones')),
     sa.UniqueConstraint('record_type', 'record_id', name=op.f('uq_tombstones_record_type_record_id'))
     )
@@ -156,11 +158,12 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('phone', sa.String(length=64), nullable=True),
     sa.Column('owner_id', sa.Integer(), nullable=True),
-    sa.Column('custom_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('custom_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_companies_owner_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_companies'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_companies')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('companies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_companies_linkedin_key'), ['linkedin_key'], unique=False)
@@ -181,7 +184,8 @@ def upgrade() -> None:
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['sha256'], ['blobs.sha256'], name=op.f('fk_documents_sha256_blobs'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_documents_sha256'), ['sha256'], unique=False)
@@ -211,13 +215,14 @@ def upgrade() -> None:
     sa.Column('html_body', sa.Text(), nullable=True),
     sa.Column('snippet', sa.String(length=300), nullable=True),
     sa.Column('has_attachments', sa.Boolean(), nullable=False),
-    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_emails_connection_id_connections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['thread_id'], ['email_threads.id'], name=op.f('fk_emails_thread_id_email_threads'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_emails')),
-    sa.UniqueConstraint('rfc822_msg_id', name=op.f('uq_emails_rfc822_msg_id'))
+    sa.UniqueConstraint('rfc822_msg_id', name=op.f('uq_emails_rfc822_msg_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('emails', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_emails_connection_id'), ['connection_id'], unique=False)
@@ -240,16 +245,17 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('ical_uid', sa.String(length=1024), nullable=True),
-    sa.Column('recurrence', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('recurrence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('connection_id', sa.Integer(), nullable=True),
     sa.Column('organizer_address', sa.String(length=320), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('last_modified_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_events_connection_id_connections'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['parent_id'], ['events.id'], name=op.f('fk_events_parent_id_events'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_connection_id'), ['connection_id'], unique=False)
@@ -264,7 +270,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('record_type', sa.String(length=32), nullable=True),
     sa.Column('record_id', sa.Integer(), nullable=True),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', core.models.base.UTCDateTime(), nullable=True),
@@ -292,7 +298,7 @@ def upgrade() -> None:
     sa.Column('connection_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('stage', sa.String(length=32), nullable=False),
-    sa.Column('counts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('counts', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('started_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('finished_at', core.models.base.UTCDateTime(), nullable=True),
@@ -351,14 +357,15 @@ def upgrade() -> None:
     sa.Column('country', sa.String(length=128), nullable=True),
     sa.Column('website', sa.String(length=2048), nullable=True),
     sa.Column('bio', sa.Text(), nullable=True),
-    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('tags', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('last_activity_at', core.models.base.UTCDateTime(), nullable=True),
-    sa.Column('custom_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('custom_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_contacts_company_id_companies'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_contacts_owner_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_company_id'), ['company_id'], unique=False)
@@ -391,11 +398,12 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('record_type', sa.String(length=32), nullable=True),
     sa.Column('record_id', sa.Integer(), nullable=True),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_activities_company_id_companies'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_activities_contact_id_contacts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index('ix_activities_company_time', ['company_id', 'occurred_at'], unique=False)
@@ -461,13 +469,14 @@ def upgrade() -> None:
     sa.Column('company_id', sa.Integer(), nullable=True),
     sa.Column('owner_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=32), nullable=False),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', core.models.base.UTCDateTime(), nullable=False),
     sa.Column('updated_at', core.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_tasks_company_id_companies'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_tasks_contact_id_contacts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_tasks_owner_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_company_id'), ['company_id'], unique=False)
