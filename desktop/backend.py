@@ -12,12 +12,13 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import count
 from pathlib import Path
 from typing import Any
 
-from core.errors import HearthError
+from core.errors import Conflict, HearthError
 from core.runtime import HearthCore, configure_logging, open_core
-from core.services.api_keys import create_api_key
+from core.services.api_keys import create_api_key, list_api_keys
 from embedded_api.app import create_app
 from embedded_api.middleware import is_loopback_host
 from embedded_api.server import ApiServer, remove_server_file, write_server_file
@@ -75,13 +76,23 @@ def check_listen_address(hearth: HearthCore) -> None:
 
 
 def seed_demo(hearth: HearthCore) -> str:
-    """Fill a fresh data dir with demo data and return a new API key for the demo."""
+    """Fill a fresh data dir with demo data and return a new API key for this demo run.
+
+    A data dir that already holds data (``--demo --data-dir DIR`` run again) is used as it is:
+    demo data never mixes into existing records.
+    """
     from core.demo import generate_demo_data  # noqa: PLC0415 - only demo runs need it
 
-    summary = generate_demo_data(hearth.database, documents_dir=hearth.paths.documents_dir)
-    log.info("demo data: %s", summary)
+    try:
+        summary = generate_demo_data(hearth.database, documents_dir=hearth.paths.documents_dir)
+        log.info("demo data: %s", summary)
+    except Conflict as e:
+        log.info("demo: keeping the data already in %s (%s)", hearth.paths.root, e.message)
     with hearth.database.write() as session:
-        _, key = create_api_key(session, "demo")
+        taken = {info.name for info in list_api_keys(session)}
+        names = ("demo" if n == 1 else f"demo-{n}" for n in count(1))
+        name = next(candidate for candidate in names if candidate not in taken)
+        _, key = create_api_key(session, name)
     return key
 
 

@@ -115,6 +115,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         try:
+            # Larger pages suit a mail store (bodies, wide rows); this only takes effect on a new
+            # file, and must come before WAL is switched on.
+            cursor.execute("PRAGMA page_size=8192")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")

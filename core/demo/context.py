@@ -7,9 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table
-
-from core.demo.bulk import BulkWriter, Row
+from core.demo.bulk import BulkWriter, Constants, Model, Row, table_of
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called now and then (never once per row)."""
@@ -66,7 +64,7 @@ class Person:
         "stage",
     )
 
-    def __init__(self, id: int, org: Org, first: str, last: str, stage: str, since: int) -> None:
+    def __init__(self, id: int, org: Org, *, first: str, last: str, stage: str, since: int) -> None:
         self.id = id
         self.id_text = str(id)
         self.org = org
@@ -117,18 +115,22 @@ class DemoContext:
 
     def stamp(self, seconds: int) -> object:
         """The value to bind for an epoch second in a UTC datetime column."""
-        return self.writer.format.stamp(_UNIX_EPOCH + timedelta(seconds=seconds))
+        return self.writer.format.epoch_stamp(seconds)
 
-    def take_ids(self, table: Table, count: int) -> int:
-        """Reserve ``count`` consecutive ids of ``table``; returns the first."""
+    def take_ids(self, model: Model, count: int) -> int:
+        """Reserve ``count`` consecutive ids of the model's table; returns the first."""
+        table = table_of(model)
         first = self.next_ids[table.name]
         self.next_ids[table.name] = first + count
         return first
 
-    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Row]) -> None:
-        """Insert rows and count them under the table's name."""
-        written = self.writer.insert(table, columns, rows)
-        self.counts[table.name] = self.counts.get(table.name, 0) + written
+    def insert(
+        self, model: Model, columns: Sequence[str], rows: Sequence[Row], constants: Constants = ()
+    ) -> None:
+        """Insert rows into the model's table and count them under the table's name."""
+        written = self.writer.insert(model, columns, rows, constants)
+        name = table_of(model).name
+        self.counts[name] = self.counts.get(name, 0) + written
 
     def report(self, stage: str, done: int, total: int) -> None:
         """Tell the progress callback, if there is one."""

@@ -147,7 +147,7 @@ COMPANY_KINDS = (
 )
 
 COMPANY_BLURBS = (
-    "{name} is a {industry_lower} company serving customers across {country}.",
+    "{name} is {a_industry} company serving customers across {country}.",
     "Founded in {city}, {name} builds tools for {industry_lower} teams.",
     "{name} helps mid-sized businesses modernise their {industry_lower} operations.",
     "{name} is a fast-growing {industry_lower} business headquartered in {city}.",

@@ -14,8 +14,10 @@ from core.models.base import NEVER_REUSE_IDS, Base, Timestamped, utcnow
 class Activity(Base):
     """One entry of a timeline: an email, a meeting, a note, an Enginy engagement or activity...
 
-    ``kind`` names it; ``record_type``/``record_id`` point at the email/event/document behind it,
-    when there is one; ``data`` keeps the details a partner sent.
+    ``kind`` names it (``email``, ``meeting``, ``note``, ``document``, ``contact_center_email``,
+    ``enginy_engagement``, ``enginy_activity``); ``record_type``/``record_id`` point at the
+    email/event/document behind it, when there is one; ``data`` keeps the details (an email's
+    ``direction``, what a partner sent).
     """
 
     __tablename__ = "activities"

@@ -27,6 +27,7 @@ class EmailThread(Base, Timestamped):
     thread_key: Mapped[str] = mapped_column(String(512), unique=True)
     subject: Mapped[str | None] = mapped_column(Text)
     last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+    """``received_at`` of the thread's newest message."""
     message_count: Mapped[int] = mapped_column(default=0)
 
 
@@ -62,7 +63,9 @@ class Email(Base, Timestamped):
     from_key: Mapped[str | None] = mapped_column(String(320), index=True)
     from_name: Mapped[str | None] = mapped_column(String(256))
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    """The parent's Message-ID, normalised like ``rfc822_msg_id`` (no angle brackets)."""
     references: Mapped[str | None] = mapped_column(Text)
+    """The References header as sent: ``<a@x> <b@y>``."""
     sync_thread_id: Mapped[str | None] = mapped_column(String(512))
     received_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

@@ -100,3 +100,29 @@ def test_a_server_that_dies_on_its_own_shows_as_failed(data_dir):
         backend.stop()
     assert backend.status.state is ServerState.STOPPED
     assert not (data_dir / "server.json").exists()
+
+
+def test_a_demo_data_dir_can_be_opened_again(data_dir):
+    from sqlalchemy import func, select
+
+    from core.demo import DemoScale
+    from core.models import Contact
+
+    keys = []
+    for _ in range(2):
+        backend = Backend(data_dir, {}, {"server.port": 0}, demo=True)
+        try:
+            status = backend.start()
+            keys.append(status.demo_key)
+            response = httpx.get(
+                status.url + "/api/v1/contacts",
+                headers={"Authorization": f"Bearer {status.demo_key}"},
+            )
+            assert response.status_code == 200
+            with backend.core.database.read() as session:
+                contacts = session.scalar(select(func.count()).select_from(Contact))
+        finally:
+            backend.stop()
+        # The second run kept the first run's demo data rather than adding a second copy.
+        assert contacts == DemoScale.demo().contacts
+    assert keys[0] != keys[1]
