@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -110,9 +112,21 @@ def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _data_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
-    if args.demo and not args.data_dir:
-        return make_demo_data_dir()
     return resolve_data_dir(args.data_dir, env)
+
+
+@contextmanager
+def _session_data_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Iterator[Path]:
+    """The data dir for a session; a ``--demo`` run without ``--data-dir`` gets a throw-away one,
+    removed when the session ends."""
+    if not (args.demo and not args.data_dir):
+        yield resolve_data_dir(args.data_dir, env)
+        return
+    throw_away = make_demo_data_dir()
+    try:
+        yield throw_away
+    finally:
+        shutil.rmtree(throw_away, ignore_errors=True)
 
 
 def _run_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -124,9 +138,14 @@ def _run_serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    backend = Backend(
-        _data_dir(args, env), env, _settings_overrides(args), demo=args.demo, configure_logs=True
-    )
+    with _session_data_dir(args, env) as data_dir:
+        return _serve_until(
+            stop,
+            Backend(data_dir, env, _settings_overrides(args), demo=args.demo, configure_logs=True),
+        )
+
+
+def _serve_until(stop: threading.Event, backend: Backend) -> int:
     try:
         status = backend.start()
         log_to_stderr()  # once running; a failure to start is the one line main() prints
@@ -198,7 +217,8 @@ def _run_desktop(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return EXIT_FAILURE
     from desktop.app import run_desktop  # noqa: PLC0415 - Qt only when a window opens
 
-    return run_desktop(_data_dir(args, env), env, _settings_overrides(args), demo=args.demo)
+    with _session_data_dir(args, env) as data_dir:
+        return run_desktop(data_dir, env, _settings_overrides(args), demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:

@@ -224,3 +224,29 @@ def test_both_signals_stop_with_status_0(tmp_path, sig):
     served = Served(tmp_path / "data", "--port", "0")
     code, _, err = served.stop(sig)
     assert code == 0, err
+
+
+def test_serve_demo_uses_a_throw_away_data_dir(tmp_path):
+    process = subprocess.Popen(
+        [HEARTH, "serve", "--demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+        key_line = process.stdout.readline()
+        serving_line = process.stdout.readline()
+        key = key_line.rsplit(" ", 1)[-1].strip()
+        url = serving_line.split()[3]
+        data_dir = Path(serving_line.rsplit("(data dir ", 1)[1].rstrip(")\n"))
+        contacts = httpx.get(
+            url + "/api/v1/contacts", headers={"Authorization": f"Bearer {key}"}
+        ).json()
+        assert contacts["total"] > 100
+        assert data_dir.is_dir()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert not data_dir.exists()
