@@ -54,7 +54,7 @@ def company_ids_by_domain(session: Session, domains: Iterable[str]) -> dict[str,
                 CompanyDomain.domain.in_(chunk)
             )
         )
-        found.update({domain: company_id for domain, company_id in rows})
+        found.update(rows.tuples())
     return found
 
 
@@ -68,7 +68,9 @@ def company_ids_of_contacts(session: Session, contact_ids: Iterable[int]) -> dic
                 Contact.id.in_(chunk), Contact.company_id.is_not(None)
             )
         )
-        found.update({contact_id: company_id for contact_id, company_id in rows})
+        for contact_id, company_id in rows.tuples():
+            if company_id is not None:
+                found[contact_id] = company_id
     return found
 
 
