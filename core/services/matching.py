@@ -54,7 +54,8 @@ def company_ids_by_domain(session: Session, domains: Iterable[str]) -> dict[str,
                 CompanyDomain.domain.in_(chunk)
             )
         )
-        found.update(rows.tuples())
+        for domain, company_id in rows:
+            found[domain] = company_id
     return found
 
 
@@ -68,7 +69,7 @@ def company_ids_of_contacts(session: Session, contact_ids: Iterable[int]) -> dic
                 Contact.id.in_(chunk), Contact.company_id.is_not(None)
             )
         )
-        for contact_id, company_id in rows.tuples():
+        for contact_id, company_id in rows:
             if company_id is not None:
                 found[contact_id] = company_id
     return found
