@@ -11,7 +11,13 @@ import core
 from core.runtime import HearthCore
 from embedded_api.middleware import BodySizeLimit, LoopbackGuard, SecurityHeaders
 from embedded_api.problems import install_problem_handlers
-from embedded_api.routers import companies, contacts, health
+from embedded_api.routers import (
+    brightsync_calendar,
+    brightsync_email,
+    companies,
+    contacts,
+    health,
+)
 
 DESCRIPTION = """\
 Hearth's embedded API, served on the user's own machine (loopback only).
@@ -38,7 +44,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
     )
     app.state.core = hearth
     install_problem_handlers(app)
-    for module in (health, contacts, companies):
+    for module in (health, contacts, companies, brightsync_email, brightsync_calendar):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.
     extra_hosts: list[str] = []
