@@ -55,6 +55,26 @@ def list_companies(
     return PageOut.of(result, [CompanyOut.of(r) for r in result.items])
 
 
+@router.get("/lookup")
+def lookup_companies(
+    core: CoreDep,
+    domain: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=2048,
+            description="A domain (`www.` and case ignored), a URL or an email address.",
+            examples=["techstartup.example", "https://www.TechStartup.example/about"],
+        ),
+    ],
+) -> list[CompanyOut]:
+    """Look companies up by domain: a plain JSON list, empty when no company owns the domain
+    (a domain belongs to one company at most). 422 naming `domain` when it is not a domain."""
+    with core.database.read() as session:
+        records = service.find_companies_by_domain(session, domain)
+    return [CompanyOut.of(r) for r in records]
+
+
 @router.get("/{company_id}")
 def get_company(core: CoreDep, company_id: str) -> CompanyOut:
     """Load one company by id."""

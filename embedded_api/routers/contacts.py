@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from email.utils import parseaddr
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 
+from core.errors import Invalid
 from core.services import PageRequest
 from core.services import contacts as service
 from embedded_api.auth import require_api_key
@@ -81,6 +84,67 @@ def list_contacts(
             company_id=company_id,
         )
     return PageOut.of(result, [ContactOut.of(r) for r in result.items])
+
+
+MAX_LOOKUP_ADDRESSES = 500
+_LOOKUP_DESCRIPTION = """\
+BrightSync's "Lookup Contact by Email": the contacts owning any of the addresses, as a plain JSON
+list (empty when nothing matches), ordered by id.
+
+- `emails` takes a comma-separated list, repeated parameters, or both
+  (`?emails=a@x.example,b@y.example&emails=c@z.example`); at most 500 addresses.
+- Every address a contact has matches, ignoring case; `Name <addr>` forms are read as the address.
+- A value that is not an address simply matches nothing (BrightSync passes what it finds in mail
+  headers). A `+` in an address must be sent as `%2B`; an address whose `+` arrived decoded as a
+  space (`john tag@x.example`) is read with the `+` put back.
+- Missing or empty `emails` is a 422 naming `emails`.
+"""
+
+
+def lookup_addresses(values: list[str]) -> list[str]:
+    """The addresses in ``emails`` values: split on commas (and semicolons), trimmed, with
+    ``Name <addr>`` reduced to the address and a ``+`` that a query string decoded as a space put
+    back (an address never contains a bare space)."""
+    found: list[str] = []
+    for value in values:
+        for item in re.split(r"[,;]", value):
+            text = item.strip()
+            if "<" in text:
+                text = parseaddr(text)[1] or text
+            elif " " in text:
+                words = text.split()
+                if text.count("@") == 1:
+                    words = ["+".join(words)]
+                found.extend(words)
+                continue
+            if text:
+                found.append(text)
+    return found
+
+
+@router.get("/lookup", description=_LOOKUP_DESCRIPTION)
+def lookup_contacts(
+    core: CoreDep,
+    emails: Annotated[
+        list[str] | None,
+        Query(
+            description="Addresses: comma-separated and/or repeated.",
+            examples=["sarah.chen@techstartup.example,SARAH@chen.example"],
+        ),
+    ] = None,
+) -> list[ContactOut]:
+    """Look contacts up by email addresses (a list, possibly empty)."""
+    addresses = lookup_addresses(emails or [])
+    if not addresses:
+        raise Invalid("give one or more email addresses", field="emails")
+    if len(addresses) > MAX_LOOKUP_ADDRESSES:
+        raise Invalid(
+            f"at most {MAX_LOOKUP_ADDRESSES} addresses per request (got {len(addresses)})",
+            field="emails",
+        )
+    with core.database.read() as session:
+        records = service.find_contacts_by_emails(session, addresses)
+    return [ContactOut.of(r) for r in records]
 
 
 @router.get("/{contact_id}")

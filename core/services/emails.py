@@ -1,0 +1,362 @@
+"""Emails: the one ingestion function every path uses, and reading and editing what it stored.
+
+One message is one record whatever brought it (BrightSync, the user's own mail sync, the
+contact-center intake). :func:`ingest_email` finds an existing record by, in order:
+
+1. the normalised RFC 5322 Message-ID (:func:`core.normalize.message_id_key`: ``" <a@x> "`` and
+   ``"a@x"`` are one message; case is kept);
+2. any ``(source, external_id)`` already recorded for an email (``ExternalId``), unless the
+   record and the message have different Message-IDs: those are two messages.
+
+A repeat ingestion never overwrites or removes anything stored. It fills in:
+
+- fields that are empty (missing or ``""``): subject, bodies, sender address and name,
+  timestamps, Message-ID, In-Reply-To, References, syncThreadId;
+- a recipient list (to, cc, bcc each on its own) that has no address yet;
+- the attachments, when the record has none; content for a stored attachment that has none
+  (same position, same file name or none);
+- external ids it does not have yet (an id another email holds stays with that one);
+- further records it is logged against (``relatedTo`` adds explicit links; see
+  :mod:`core.services.email_links` for explicit versus matched links).
+
+Every write then re-places the email in its thread (:mod:`core.services.email_threads`) when its
+threading fields changed, refreshes the thread's figures, recomputes the matched links (so a
+contact created since is linked) and the timeline, and notes the change.
+
+Updates (:func:`update_email`) follow RFC 7396: absent unchanged, ``None`` clears. The subject
+and a body (text or HTML) cannot both be cleared away, and the Message-ID, being the key, can be
+changed (``Conflict`` if another email has it) but not cleared. :func:`replace_email` sets every
+field, clearing those not given, except the Message-ID, which it keeps when none is given.
+
+Functions take the caller's session and never commit; they raise ``Invalid`` naming the field
+(wire names: ``toAddresses/1``), ``NotFound`` or ``Conflict``. Attachment content needs ``blobs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.blobstore import BlobStore
+from core.errors import Conflict, Invalid
+from core.events import note_change
+from core.models import Email
+from core.normalize import message_id_key
+from core.services import Page, PageRequest
+from core.services.email_content import (
+    SCALAR_FIELDS,
+    THREADING_FIELDS,
+    apply_values,
+    derive,
+    fill_attachment_content,
+    mailboxes_of,
+    my_address_keys,
+    references_of,
+)
+from core.services.email_links import (
+    add_external_ids,
+    explicit_refs,
+    external_ids_of,
+    links_of,
+    record_for_external_id,
+    refresh_links,
+    set_external_id,
+)
+from core.services.email_model import (
+    ADDRESS_FIELDS,
+    MAX_EXTERNAL_ID,
+    RECIPIENT_KINDS,
+    AttachmentData,
+    AttachmentRecord,
+    EmailData,
+    EmailRecord,
+    EntityRef,
+    LinkRecord,
+    Mailbox,
+    RecipientRecord,
+    check_required,
+    check_values,
+)
+from core.services.email_threads import place_email, refresh_threads
+from core.services.records import load
+
+__all__ = [
+    "AttachmentData",
+    "EmailData",
+    "EmailRecord",
+    "EntityRef",
+    "Mailbox",
+    "find_emails_by_message_id",
+    "get_email",
+    "ingest_email",
+    "replace_email",
+    "update_email",
+]
+
+
+def ingest_email(
+    session: Session,
+    data: EmailData,
+    *,
+    source: str,
+    external_ids: Sequence[tuple[str, str]] = (),
+    blobs: BlobStore | None = None,
+) -> tuple[EmailRecord, bool]:
+    """Store a message once: ``(record, True)`` when it is new, ``(record, False)`` when it was
+    already there (after filling in what the module doc lists).
+
+    ``source`` (``brightsync``, ``google``, ...) is kept on a new record; ``external_ids`` are the
+    ``(source, id)`` pairs other systems know the message by. The whole of ``data`` is checked
+    first, so bad input changes nothing, even on a repeat.
+    """
+    values = check_values(session, data.values())
+    check_required(values["subject"], values["text_body"], values["html_body"])
+    pairs = _checked_pairs(external_ids)
+    my_keys = my_address_keys(session)
+    existing = _find_existing(session, values["rfc822_msg_id"], pairs)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                email = Email(source=source, extra={})
+                session.add(email)
+                apply_values(session, email, values, blobs)
+                derive(email, my_keys, new=True)
+                session.flush()
+                add_external_ids(session, email.id, pairs)
+        except IntegrityError:
+            # Another transaction stored the same message meanwhile: this is a repeat after all.
+            existing = _find_existing(session, values["rfc822_msg_id"], pairs)
+            if existing is None:
+                raise
+        else:
+            _after_write(session, email, values["related_to"], True, my_keys)
+            note_change(session, "email", "created", email.id)
+            return _record(session, email), True
+    _fill(session, existing, values, pairs, blobs=blobs, my_keys=my_keys)
+    note_change(session, "email", "updated", existing.id)
+    return _record(session, existing), False
+
+
+def get_email(session: Session, email_id: int) -> EmailRecord:
+    """The email with this id; ``NotFound`` when there is none."""
+    return _record(session, load(session, Email, email_id, "email"))
+
+
+def find_emails_by_message_id(
+    session: Session, message_id: str, page: PageRequest
+) -> Page[EmailRecord]:
+    """The email with this Message-ID (brackets and surrounding space ignored): zero or one."""
+    key = message_id_key(message_id)
+    if key is None:
+        raise Invalid("must be a Message-ID", field="rfc822MsgId")
+    query = select(Email).where(Email.rfc822_msg_id == key)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Email.id).offset(page.offset).limit(page.limit))
+    return Page([_record(session, e) for e in rows], total, page.page, page.limit)
+
+
+def update_email(
+    session: Session,
+    email_id: int,
+    changes: Mapping[str, Any],
+    *,
+    blobs: BlobStore | None = None,
+) -> EmailRecord:
+    """Apply ``changes`` (:class:`EmailData` field names; RFC 7396 merge) to an email.
+
+    ``changes["external_ids"]``, when given, maps a source to the one id it knows the email by
+    (``None`` removes that source's ids); ``Conflict`` if another email holds the id.
+    ``related_to`` replaces the explicit links (empty: link by address again).
+    """
+    email = load(session, Email, email_id, "email")
+    changes = dict(changes)
+    external: Mapping[str, str | None] = changes.pop("external_ids", None) or {}
+    values = check_values(session, changes)
+    _check_key_change(session, email, values)
+    check_required(
+        values.get("subject", email.subject),
+        values.get("text_body", email.text_body),
+        values.get("html_body", email.html_body),
+    )
+    for source, external_id in external.items():
+        checked = _checked_pairs([(source, external_id)] if external_id else [])
+        set_external_id(session, email.id, source, checked[0][1] if checked else None)
+    my_keys = my_address_keys(session)
+    changed = apply_values(session, email, values, blobs)
+    derive(email, my_keys, new=False)
+    rethread = bool(changed & THREADING_FIELDS)
+    _after_write(session, email, values.get("related_to"), rethread, my_keys)
+    note_change(session, "email", "updated", email.id)
+    return _record(session, email)
+
+
+def replace_email(
+    session: Session,
+    email_id: int,
+    data: EmailData,
+    *,
+    external_ids: Mapping[str, str | None] | None = None,
+    blobs: BlobStore | None = None,
+) -> EmailRecord:
+    """Replace an email's content with ``data`` (PUT): fields ``data`` leaves empty are cleared,
+    and the explicit links become ``data.related_to`` (none: link by address). The Message-ID is
+    kept when ``data`` has none, changed when it has another (``Conflict`` if taken).
+    ``external_ids`` as in :func:`update_email`. Flags, folder and thread are Hearth's own state
+    and stay (the thread changes only if the threading headers do)."""
+    values = data.values()
+    if values["rfc822_msg_id"] is None:
+        del values["rfc822_msg_id"]
+    return update_email(
+        session, email_id, {**values, "external_ids": dict(external_ids or {})}, blobs=blobs
+    )
+
+
+def _checked_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    checked: list[tuple[str, str]] = []
+    for source, external_id in pairs:
+        text = (external_id or "").strip()
+        if len(text) > MAX_EXTERNAL_ID:
+            raise Invalid(f"at most {MAX_EXTERNAL_ID} characters", field=f"externalIds/{source}")
+        if text and (source, text) not in checked:
+            checked.append((source, text))
+    return checked
+
+
+def _find_existing(
+    session: Session, key: str | None, pairs: Sequence[tuple[str, str]]
+) -> Email | None:
+    if key is not None:
+        found = session.scalar(select(Email).where(Email.rfc822_msg_id == key))
+        if found is not None:
+            return found
+    for source, external_id in pairs:
+        record_id = record_for_external_id(session, source, external_id)
+        candidate = session.get(Email, record_id) if record_id is not None else None
+        if candidate is None:
+            continue
+        # Two different Message-IDs are two messages, whatever the external id says.
+        if key is None or candidate.rfc822_msg_id is None or candidate.rfc822_msg_id == key:
+            return candidate
+    return None
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
+
+
+def _fill(
+    session: Session,
+    email: Email,
+    values: Mapping[str, Any],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    blobs: BlobStore | None,
+    my_keys: set[str],
+) -> None:
+    fill: dict[str, Any] = {}
+    for name in (*SCALAR_FIELDS, "references"):
+        stored = references_of(email) if name == "references" else getattr(email, name)
+        if _empty(stored) and not _empty(values[name]):
+            fill[name] = values[name]
+    for name in ADDRESS_FIELDS:
+        if values[name] and not mailboxes_of(email, RECIPIENT_KINDS[name]):
+            fill[name] = values[name]
+    if values["attachments"]:
+        if email.attachments:
+            fill_attachment_content(session, email, values["attachments"], blobs)
+        else:
+            fill["attachments"] = values["attachments"]
+    changed = apply_values(session, email, fill, blobs)
+    explicit: list[EntityRef] | None = None
+    if values["related_to"]:
+        current = explicit_refs(session, email.id)
+        added = [ref for ref in values["related_to"] if ref not in current]
+        if added:
+            explicit = current + added
+    derive(email, my_keys, new=False)
+    add_external_ids(session, email.id, pairs)
+    _after_write(session, email, explicit, bool(changed & THREADING_FIELDS), my_keys)
+
+
+def _check_key_change(session: Session, email: Email, values: Mapping[str, Any]) -> None:
+    if "rfc822_msg_id" not in values:
+        return
+    key = values["rfc822_msg_id"]
+    if key is None:
+        if email.rfc822_msg_id is not None:
+            raise Invalid(
+                "the Message-ID is this email's key: it can be changed but not cleared",
+                field="rfc822MsgId",
+            )
+        return
+    holder = session.scalar(
+        select(Email.id).where(Email.rfc822_msg_id == key, Email.id != email.id)
+    )
+    if holder is not None:
+        raise Conflict(f"Message-ID <{key}> already belongs to email {holder}")
+
+
+def _after_write(
+    session: Session,
+    email: Email,
+    explicit: Sequence[EntityRef] | None,
+    rethread: bool,
+    my_keys: set[str],
+) -> None:
+    session.flush()
+    if rethread or email.thread_id is None:
+        touched = place_email(session, email)
+    else:
+        touched = {email.thread_id}
+    refresh_threads(session, touched)
+    refresh_links(session, email, explicit, my_keys)
+
+
+def _record(session: Session, email: Email) -> EmailRecord:
+    return EmailRecord(
+        id=email.id,
+        rfc822_msg_id=email.rfc822_msg_id,
+        thread_id=email.thread_id,
+        source=email.source,
+        direction=email.direction,
+        folder=email.folder,
+        is_read=email.is_read,
+        is_starred=email.is_starred,
+        is_archived=email.is_archived,
+        subject=email.subject,
+        from_address=email.from_address,
+        from_name=email.from_name,
+        recipients=tuple(RecipientRecord(r.kind, r.address, r.name) for r in email.recipients),
+        in_reply_to=email.in_reply_to,
+        references=tuple(references_of(email)),
+        sync_thread_id=email.sync_thread_id,
+        received_at=email.received_at,
+        sent_at=email.sent_at,
+        text_body=email.text_body,
+        html_body=email.html_body,
+        snippet=email.snippet,
+        has_attachments=email.has_attachments,
+        attachments=tuple(
+            AttachmentRecord(
+                file_name=a.file_name,
+                content_type=a.content_type,
+                size=a.size,
+                content_id=a.content_id,
+                inline=a.is_inline,
+                external_id=a.provider_attachment_id,
+                document_id=a.document_id,
+            )
+            for a in email.attachments
+        ),
+        links=tuple(
+            LinkRecord(link.entity_type, link.entity_id, link.origin)
+            for link in links_of(session, email.id)
+        ),
+        external_ids=tuple(external_ids_of(session, email.id)),
+        created_at=email.created_at,
+        updated_at=email.updated_at,
+    )
