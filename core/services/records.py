@@ -7,6 +7,7 @@ record go with it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
@@ -28,11 +29,17 @@ def load(session: Session, model: type[Row], record_id: int, noun: str) -> Row:
 
 
 def delete_record(
-    session: Session, row: Any, record_type: str, data: dict[str, Any] | None = None
+    session: Session,
+    row: Any,
+    record_type: str,
+    data: dict[str, Any] | None = None,
+    deleted_at: datetime | None = None,
 ) -> None:
     """Delete ``row`` (a contact, company, event...), the links to it, and leave a tombstone.
 
-    ``data`` is what a reader needs to recognise the record later (e.g. an event's iCalUID).
+    ``data`` is what a reader needs to recognise the record later (e.g. an event's iCalUID);
+    ``deleted_at`` is the tombstone's time (default: now), for records whose deletions readers
+    page through by a clock of their own (events: :mod:`core.services.event_clock`).
     """
     record_id: int = row.id
     session.execute(
@@ -56,7 +63,7 @@ def delete_record(
             Tombstone(
                 record_type=record_type,
                 record_id=record_id,
-                deleted_at=utcnow(),
+                deleted_at=deleted_at or utcnow(),
                 data=data or {},
             )
         )

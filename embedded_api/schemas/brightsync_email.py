@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -43,61 +41,10 @@ from core.services.email_model import (
     Mailbox,
 )
 from embedded_api.schemas.common import ApiModel, IdIn, IdOut, InputModel, UtcOut
+from embedded_api.schemas.timestamps import AnyTimestamp
 
 BRIGHTSYNC_SOURCE = "brightsync"
 """The source BrightSync's records and ``msgId`` values are kept under."""
-
-# --- Timestamps --------------------------------------------------------------------------------
-
-_TIMESTAMP_HELP = "must be ISO 8601 with an offset (2026-07-01T14:00:00Z) or epoch milliseconds"
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def _from_millis(value: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(value / 1000, UTC)
-    except (OverflowError, OSError, ValueError) as e:
-        raise ValueError(f"{value} milliseconds is out of range") from e
-
-
-def parse_timestamp(value: Any) -> datetime:
-    """An aware UTC datetime from ISO 8601 with any offset, or epoch milliseconds (a number or a
-    string of digits). A time without an offset is refused: it would be a guess."""
-    if isinstance(value, bool):
-        raise ValueError(_TIMESTAMP_HELP)
-    if isinstance(value, int | float):
-        return _from_millis(value)
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if _NUMBER.match(text):
-            return _from_millis(float(text))
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(_TIMESTAMP_HELP) from None
-    else:
-        raise ValueError(_TIMESTAMP_HELP)
-    if parsed.tzinfo is None:
-        raise ValueError("needs an offset (Z or +02:00): a time without one is ambiguous")
-    return parsed.astimezone(UTC)
-
-
-AnyTimestamp = Annotated[
-    datetime,
-    PlainValidator(parse_timestamp),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "format": "date-time"},
-                {"type": "integer", "description": "epoch milliseconds"},
-            ],
-            "examples": ["2026-07-01T14:00:00Z", "2026-07-01T07:00:00-07:00", 1782914400000],
-        }
-    ),
-]
-"""A timestamp from a client: ISO 8601 with any offset, or epoch milliseconds; UTC inside."""
 
 # --- Addresses, references, attachment content -------------------------------------------------
 
