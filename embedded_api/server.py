@@ -35,7 +35,10 @@ def _family(host: str) -> socket.AddressFamily:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port`` (0 = any free port); ``Invalid`` says why not."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only turns Nagle's algorithm off (TCP_NODELAY) on accepted
+    # sockets whose proto is IPPROTO_TCP, and with Nagle on, every small keep-alive response
+    # waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -144,6 +144,7 @@ end
 """
 
 POST_EMAIL_LUA = """
+wrk.headers["Content-Type"] = "application/json"  -- passing headers to format() would drop -H ones
 local counter = 0
 local thread_id = 0
 setup = function(thread) thread_id = thread_id + 1; thread:set("tid", thread_id) end
@@ -154,7 +155,7 @@ request = function()
     .. '"rfc822MsgId":"<bench-{run}-%s-%d@load.example>","fromAddress":"buyer%d@load.example",'
     .. '"toAddresses":["alex.morgan@hearth-demo.example"],"receivedAt":"2026-06-01T10:00:00Z"}}',
     counter, counter, tostring(tid), counter, counter % 50)
-  return wrk.format("POST", "/api/v1/emails", {{["Content-Type"]="application/json"}}, body)
+  return wrk.format("POST", "/api/v1/emails", nil, body)
 end
 """
 

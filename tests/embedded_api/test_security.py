@@ -175,3 +175,15 @@ def test_health_reports_an_unusable_database_as_503(hearth, anonymous):
         "version": core.__version__,
         "database": "unavailable",
     }
+
+
+def test_the_listening_socket_is_tcp_so_keep_alive_replies_are_not_delayed():
+    # asyncio disables Nagle's algorithm only on sockets whose proto is IPPROTO_TCP; without it
+    # each small response on a kept-alive connection waited ~40 ms for a delayed ACK.
+    from embedded_api.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
