@@ -28,6 +28,7 @@ from core.models import (
 )
 from core.normalize import clean_email, domain_key, email_key, linkedin_key, name_key, phone_e164
 from core.services import Page, PageRequest
+from core.services.matching import contact_ids_by_address
 from core.services.records import delete_record, load
 
 SCALAR_FIELDS = (
@@ -258,11 +259,8 @@ def list_contacts(
             )
         )
     if email:
-        query = query.where(
-            exists().where(
-                ContactEmail.contact_id == Contact.id, ContactEmail.address_key == email_key(email)
-            )
-        )
+        owners = select(ContactEmail.contact_id).where(ContactEmail.address_key == email_key(email))
+        query = query.where(Contact.id.in_(owners))
     if domain:
         key = domain_key(domain)
         query = query.where(
@@ -287,16 +285,10 @@ def list_contacts(
 
 def find_contacts_by_emails(session: Session, addresses: Sequence[str]) -> list[ContactRecord]:
     """Contacts owning any of ``addresses`` (any of their addresses, case-insensitive), by id."""
-    keys = {email_key(a) for a in addresses if a and a.strip()}
-    if not keys:
+    # Through the address index first: a correlated EXISTS over contacts would scan them all.
+    owners = contact_ids_by_address(session, addresses)
+    ids = sorted({contact_id for found in owners.values() for contact_id in found})
+    if not ids:
         return []
-    rows = session.scalars(
-        select(Contact)
-        .where(
-            exists().where(
-                ContactEmail.contact_id == Contact.id, ContactEmail.address_key.in_(keys)
-            )
-        )
-        .order_by(Contact.id)
-    )
+    rows = session.scalars(select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id))
     return [contact_record(c) for c in rows]
