@@ -97,24 +97,19 @@ class Server:
 
 
 def run_wrk(
-    wrk: str, url: str, path: str, key: str | None, seconds: int, script: str | None = None
+    wrk: str, url: str, path: str, key: str | None, seconds: int, *, script: str | None = None
 ) -> float:
     """Requests per second wrk sustained on ``path`` (4 connections, 2 threads)."""
     command = [wrk, "-t2", "-c4", f"-d{seconds}s"]
     if key:
         command += ["-H", f"Authorization: Bearer {key}"]
-    scratch = None
-    if script:
-        scratch = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        scratch.write(script)
-        scratch.close()
-        command += ["-s", scratch.name]
-    command.append(url + path)
-    try:
+    with tempfile.TemporaryDirectory() as scratch:
+        if script:
+            lua = Path(scratch) / "requests.lua"
+            lua.write_text(script)
+            command += ["-s", str(lua)]
+        command.append(url + path)
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    finally:
-        if scratch:
-            os.unlink(scratch.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         raise RuntimeError(f"{path}: {errors.group(1)} failed responses\n{output}")
@@ -189,11 +184,11 @@ def main() -> None:
                 "/api/v1/emails/1",
                 key,
                 args.seconds,
-                EMAIL_BY_ID_LUA.format(count=1_000_000),
+                script=EMAIL_BY_ID_LUA.format(count=1_000_000),
             )
 
             def lookup():
-                picked = rng.sample(addresses, 8) + ["nobody@nowhere.example", "x@y.example"]
+                picked = [*rng.sample(addresses, 8), "nobody@nowhere.example", "x@y.example"]
                 return client.get("/api/v1/contacts/lookup", params={"emails": ",".join(picked)})
 
             lookup_ms = latencies(client, lookup, args.samples)
@@ -213,7 +208,7 @@ def main() -> None:
                 "/api/v1/emails",
                 key,
                 args.seconds,
-                POST_EMAIL_LUA.format(run=int(time.time())),
+                script=POST_EMAIL_LUA.format(run=int(time.time())),
             )
     finally:
         server.stop()
