@@ -12,18 +12,13 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import Activity, Attendee, Event, RecordLink, Tombstone
+from tests.support.factories import api_company as _company
 
 EVENTS = "/api/v1/events"
 DELETED = "/api/v1/deletedEvents"
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _company(client, name="Acme", domains=("acme.example",)):
-    response = client.post("/api/v1/companies", json={"name": name, "domains": list(domains)})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def _contact(client, first="Sarah", addresses=("sarah@acme.example",), **fields):

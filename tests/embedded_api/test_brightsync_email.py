@@ -19,21 +19,10 @@ from core.models import (
     RecordLink,
     User,
 )
+from tests.support.factories import api_company as _company
+from tests.support.factories import api_contact as _contact
 
 PDF = b"%PDF-1.7\n\x00\x01\x02binary\xff\xfe"
-
-
-def _company(client, name="Acme", domains=("acme.example",)):
-    response = client.post("/api/v1/companies", json={"name": name, "domains": list(domains)})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _contact(client, **fields):
-    body = {"firstName": "Sarah", "lastName": "Chen", **fields}
-    response = client.post("/api/v1/contacts", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def _post(client, expected=201, **fields):

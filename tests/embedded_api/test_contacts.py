@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-
-def _company(client, name="Acme", domains=("acme.example",)):
-    response = client.post("/api/v1/companies", json={"name": name, "domains": list(domains)})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _contact(client, **fields):
-    body = {"firstName": "Sarah", "lastName": "Chen", **fields}
-    response = client.post("/api/v1/contacts", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support.factories import api_company as _company
+from tests.support.factories import api_contact as _contact
 
 
 def test_create_and_get_round_trip_every_field(client):
