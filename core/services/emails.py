@@ -42,9 +42,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.blobstore import BlobStore
-from core.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid, NotFound
 from core.events import note_change
-from core.models import Email
+from core.models import Attachment, Email, EmailRecipient
 from core.normalize import message_id_key
 from core.services import Page, PageRequest
 from core.services.email_content import (
@@ -143,7 +143,7 @@ def ingest_email(
 
 def get_email(session: Session, email_id: int) -> EmailRecord:
     """The email with this id; ``NotFound`` when there is none."""
-    return _record(session, load(session, Email, email_id, "email"))
+    return read_email(session, email_id)
 
 
 def find_emails_by_message_id(
@@ -317,6 +317,36 @@ def _after_write(
 
 
 def _record(session: Session, email: Email) -> EmailRecord:
+    return _build_record(session, email, email.recipients, email.attachments)
+
+
+def read_email(session: Session, email_id: int) -> EmailRecord:
+    """The email with this id, read with plain queries (no ORM objects: the hot read path of
+    ``GET /emails/{id}``); ``NotFound`` when there is none."""
+    row = session.execute(select(Email.__table__).where(Email.id == email_id)).first()
+    if row is None:
+        raise NotFound(f"no email with id {email_id}")
+    recipients = session.execute(
+        select(EmailRecipient.kind, EmailRecipient.address, EmailRecipient.name)
+        .where(EmailRecipient.email_id == email_id)
+        .order_by(EmailRecipient.position)
+    ).all()
+    attachments = (
+        session.execute(
+            select(Attachment.__table__)
+            .where(Attachment.email_id == email_id)
+            .order_by(Attachment.position)
+        ).all()
+        if row.has_attachments
+        else []
+    )
+    return _build_record(session, row, recipients, attachments)
+
+
+def _build_record(
+    session: Session, email: Any, recipients: Sequence[Any], attachments: Sequence[Any]
+) -> EmailRecord:
+    # ``email`` is an ORM Email or a row of the emails table: both name their columns alike.
     return EmailRecord(
         id=email.id,
         rfc822_msg_id=email.rfc822_msg_id,
@@ -330,7 +360,7 @@ def _record(session: Session, email: Email) -> EmailRecord:
         subject=email.subject,
         from_address=email.from_address,
         from_name=email.from_name,
-        recipients=tuple(RecipientRecord(r.kind, r.address, r.name) for r in email.recipients),
+        recipients=tuple(RecipientRecord(r.kind, r.address, r.name) for r in recipients),
         in_reply_to=email.in_reply_to,
         references=tuple(references_of(email)),
         sync_thread_id=email.sync_thread_id,
@@ -350,7 +380,7 @@ def _record(session: Session, email: Email) -> EmailRecord:
                 external_id=a.provider_attachment_id,
                 document_id=a.document_id,
             )
-            for a in email.attachments
+            for a in attachments
         ),
         links=tuple(
             LinkRecord(link.entity_type, link.entity_id, link.origin)
