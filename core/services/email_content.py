@@ -46,6 +46,8 @@ THREADING_FIELDS = frozenset({"rfc822_msg_id", "in_reply_to", "references", "syn
 MATCHING_FIELDS = frozenset({"from_address", *ADDRESS_FIELDS})
 """Fields whose change may change which contacts and companies match the email."""
 
+_MY_ADDRESSES = select(User.email).where(User.is_me.is_(True), User.email.is_not(None))
+
 SNIPPET_LENGTH = 200
 _KIND_ORDER = ("to", "cc", "bcc")
 _HIDDEN_HTML = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -220,7 +222,7 @@ def _drop_unused_documents(session: Session, document_ids: Iterable[int | None])
 
 def my_address_keys(session: Session) -> set[str]:
     """The user's own addresses (users with ``is_me``), lower-cased."""
-    rows = session.scalars(select(User.email).where(User.is_me.is_(True), User.email.is_not(None)))
+    rows = session.connection().execute(_MY_ADDRESSES).scalars()
     return {email_key(address) for address in rows if address}
 
 
@@ -231,15 +233,30 @@ def derive(email: Email, my_keys: set[str], *, new: bool) -> None:
     while it is ``inbox`` or ``sent`` (an archived email stays archived). A new outbound email is
     read, as the user wrote it.
     """
-    email.from_key = email_key(email.from_address) if email.from_address else None
-    outbound = email.from_key is not None and email.from_key in my_keys
-    email.direction = "outbound" if outbound else "inbound"
+    derived = derived_fields(email.from_address, email.text_body, email.html_body, my_keys)
+    email.from_key = derived["from_key"]
+    email.direction = derived["direction"]
     if new or email.folder in {"inbox", "sent"}:
-        email.folder = "sent" if outbound else "inbox"
+        email.folder = derived["folder"]
     if new:
-        email.is_read = outbound
-    email.snippet = make_snippet(email.text_body, email.html_body)
+        email.is_read = derived["is_read"]
+    email.snippet = derived["snippet"]
     email.has_attachments = bool(email.attachments)
+
+
+def derived_fields(
+    from_address: str | None, text_body: str | None, html_body: str | None, my_keys: set[str]
+) -> dict[str, Any]:
+    """The columns :func:`derive` sets on a new email, by name."""
+    from_key = email_key(from_address) if from_address else None
+    outbound = from_key is not None and from_key in my_keys
+    return {
+        "from_key": from_key,
+        "direction": "outbound" if outbound else "inbound",
+        "folder": "sent" if outbound else "inbox",
+        "is_read": outbound,
+        "snippet": make_snippet(text_body, html_body),
+    }
 
 
 def make_snippet(text_body: str | None, html_body: str | None) -> str | None:

@@ -6,7 +6,7 @@ References entry, else its In-Reply-To, else its own Message-ID): a reply that a
 original waits in a thread the original will find. A message with no Message-ID and no parent
 gets ``email:<id>``; a Message-ID too long for the key column is replaced by its SHA-256.
 
-Placing an email (:func:`place_email`):
+Placing an email (:func:`place_email`, given its :class:`ThreadingHeaders`):
 
 1. The candidates, in order: the threads of stored messages the email names (In-Reply-To, then
    References from the newest), then threads keyed by its own Message-ID or one it names (orphans
@@ -28,75 +28,136 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
+from core.db.statements import insert_or_skip
 from core.models import Email, EmailThread
-from core.services.email_content import references_of
 
 SYNC_PREFIX = "sync:"
 _MAX_KEY = 512  # EmailThread.thread_key
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
-def place_email(session: Session, email: Email) -> set[int]:
-    """Put ``email`` (flushed, so it has an id) in its thread, merging threads that turn out to be
-    one conversation. Returns the ids of the threads whose figures need :func:`refresh_threads`
-    (including the email's previous thread when it moves)."""
+@dataclass(frozen=True)
+class ThreadingHeaders:
+    """What placing an email in a thread looks at (Message-IDs bare)."""
+
+    email_id: int
+    thread_id: int | None
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    sync_thread_id: str | None
+
+
+# Built once (see core.db.statements): placing and counting run on every ingested email.
+_WHEN = func.coalesce(Email.received_at, Email.sent_at)
+_PARENT_THREADS = (
+    select(Email.rfc822_msg_id, EmailThread.id, EmailThread.thread_key)
+    .join(EmailThread, EmailThread.id == Email.thread_id)
+    .where(
+        Email.rfc822_msg_id.in_(bindparam("b_ids", expanding=True)),
+        Email.id != bindparam("b_email"),
+    )
+)
+_KEYED_THREADS = select(EmailThread.thread_key, EmailThread.id).where(
+    EmailThread.thread_key.in_(bindparam("b_keys", expanding=True))
+)
+_THREAD_BY_KEY = select(EmailThread.id).where(EmailThread.thread_key == bindparam("b_key"))
+_CLAIM = (
+    update(EmailThread)
+    .where(EmailThread.id == bindparam("b_thread"))
+    .values(thread_key=bindparam("b_key"))
+)
+_MOVE_MESSAGES = (
+    update(Email).where(Email.thread_id == bindparam("b_from")).values(thread_id=bindparam("b_to"))
+)
+_DELETE_THREAD = delete(EmailThread).where(EmailThread.id == bindparam("b_thread"))
+_FIRST_SUBJECT = (
+    select(Email.subject)
+    .where(
+        Email.thread_id == bindparam("b_thread"),
+        Email.subject.is_not(None),
+        Email.subject != "",
+    )
+    .order_by(_WHEN.is_(None), _WHEN, Email.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_FIGURES = select(func.count(Email.id), func.max(_WHEN), _FIRST_SUBJECT).where(
+    Email.thread_id == bindparam("b_thread")
+)
+_SET_FIGURES = (
+    update(EmailThread)
+    .where(EmailThread.id == bindparam("b_thread"))
+    .values(
+        message_count=bindparam("b_count"),
+        last_message_at=bindparam("b_last"),
+        subject=bindparam("b_subject"),
+    )
+)
+
+
+def place_email(session: Session, headers: ThreadingHeaders) -> tuple[int, set[int]]:
+    """Choose the email's thread, creating one or merging threads that turn out to be one
+    conversation. Returns the thread's id (the caller stores it on the email) and the ids of the
+    threads whose figures need :func:`refresh_threads` (including the email's previous thread
+    when it moves). Pending ORM changes must be flushed first."""
+    connection = session.connection()
     touched: set[int] = set()
-    if email.thread_id is not None:
-        touched.add(email.thread_id)
-    candidates = _candidates(session, email)
-    target: EmailThread | None
-    if email.sync_thread_id:
-        key = SYNC_PREFIX + email.sync_thread_id
-        target = _by_key(session, key)
-        if target is None:
-            target = next((t for t in candidates if not _claimed(t)), None)
-            if target is not None:
-                target.thread_key = key
+    if headers.thread_id is not None:
+        touched.add(headers.thread_id)
+    candidates = _candidates(session, headers)
+    target: int
+    if headers.sync_thread_id:
+        key = SYNC_PREFIX + headers.sync_thread_id
+        found = connection.execute(_THREAD_BY_KEY, {"b_key": key}).scalar()
+        if found is not None:
+            target = found
+        else:
+            adopted = next((t for t, k in candidates.items() if not _claimed(k)), None)
+            if adopted is not None:
+                connection.execute(_CLAIM, {"b_thread": adopted, "b_key": key})
+                candidates[adopted] = key
+                target = adopted
             else:
                 target = _create(session, key)
+    elif candidates:
+        target = next(iter(candidates))
     else:
-        target = candidates[0] if candidates else _create(session, _root_key(email))
-    for thread in candidates:
-        if thread.id != target.id and not _claimed(thread):
-            session.execute(
-                update(Email).where(Email.thread_id == thread.id).values(thread_id=target.id)
-            )
-            touched.discard(thread.id)
-            session.delete(thread)
-    email.thread_id = target.id
-    touched.add(target.id)
-    session.flush()
-    return touched
+        target = _create(session, _root_key(headers))
+    for thread_id, key in candidates.items():
+        if thread_id != target and not _claimed(key):
+            connection.execute(_MOVE_MESSAGES, {"b_from": thread_id, "b_to": target})
+            connection.execute(_DELETE_THREAD, {"b_thread": thread_id})
+            touched.discard(thread_id)
+    touched.add(target)
+    return target, touched
 
 
 def refresh_threads(session: Session, thread_ids: Iterable[int]) -> None:
-    """Recount the threads' messages and reset their subject and time; delete empty ones."""
+    """Recount the threads' messages and reset their subject and time; delete empty ones.
+    Pending ORM changes must be flushed first."""
+    connection = session.connection()
     for thread_id in sorted(set(thread_ids)):
-        thread = session.get(EmailThread, thread_id)
-        if thread is None:
-            continue
-        when = func.coalesce(Email.received_at, Email.sent_at)
-        count, last = session.execute(
-            select(func.count(Email.id), func.max(when)).where(Email.thread_id == thread_id)
-        ).one()
+        count, last, first_subject = connection.execute(_FIGURES, {"b_thread": thread_id}).one()
         if not count:
-            session.delete(thread)
+            connection.execute(_DELETE_THREAD, {"b_thread": thread_id})
             continue
-        first_subject = session.scalar(
-            select(Email.subject)
-            .where(Email.thread_id == thread_id, Email.subject.is_not(None), Email.subject != "")
-            .order_by(when.is_(None), when, Email.id)
-            .limit(1)
+        connection.execute(
+            _SET_FIGURES,
+            {
+                "b_thread": thread_id,
+                "b_count": count,
+                "b_last": last,
+                "b_subject": base_subject(first_subject),
+            },
         )
-        thread.message_count = count
-        thread.last_message_at = last
-        thread.subject = base_subject(first_subject)
-    session.flush()
 
 
 def base_subject(subject: str | None) -> str | None:
@@ -114,64 +175,60 @@ def message_thread_key(message_id: str) -> str:
     return "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
 
 
-def _claimed(thread: EmailThread) -> bool:
-    return thread.thread_key.startswith(SYNC_PREFIX)
+def _claimed(thread_key: str) -> bool:
+    return thread_key.startswith(SYNC_PREFIX)
 
 
-def _named_ids(email: Email) -> list[str]:
+def _named_ids(headers: ThreadingHeaders) -> list[str]:
     """The Message-IDs the email names: its parent first, then its References from the newest."""
     named: list[str] = []
-    for message_id in [email.in_reply_to, *reversed(references_of(email))]:
-        if message_id and message_id != email.rfc822_msg_id and message_id not in named:
+    for message_id in [headers.in_reply_to, *reversed(headers.references)]:
+        if message_id and message_id != headers.message_id and message_id not in named:
             named.append(message_id)
     return named
 
 
-def _candidates(session: Session, email: Email) -> list[EmailThread]:
-    named = _named_ids(email)
-    thread_ids: list[int] = []
+def _candidates(session: Session, headers: ThreadingHeaders) -> dict[int, str]:
+    """The candidate threads, in order, with their keys."""
+    connection = session.connection()
+    named = _named_ids(headers)
+    found: dict[int, str] = {}
     if named:
-        rows = session.execute(
-            select(Email.rfc822_msg_id, Email.thread_id).where(
-                Email.rfc822_msg_id.in_(named), Email.id != email.id, Email.thread_id.is_not(None)
-            )
+        rows = connection.execute(
+            _PARENT_THREADS, {"b_ids": named, "b_email": headers.email_id}
         ).all()
-        by_message: dict[str | None, int | None] = dict(rows)
-        thread_ids.extend(t for m in named if (t := by_message.get(m)) is not None)
-    keys = [message_thread_key(k) for k in (email.rfc822_msg_id, *named) if k]
+        by_message = {message_id: (thread_id, key) for message_id, thread_id, key in rows}
+        for message_id in named:
+            if message_id in by_message:
+                thread_id, key = by_message[message_id]
+                found.setdefault(thread_id, key)
+    keys = [message_thread_key(k) for k in (headers.message_id, *named) if k]
     if keys:
-        keyed = dict(
-            session.execute(
-                select(EmailThread.thread_key, EmailThread.id).where(
-                    EmailThread.thread_key.in_(keys)
-                )
-            ).all()
-        )
-        thread_ids.extend(keyed[k] for k in keys if k in keyed)
-    ordered = list(dict.fromkeys(thread_ids))
-    threads = [session.get(EmailThread, thread_id) for thread_id in ordered]
-    return [t for t in threads if t is not None]
+        keyed = dict(connection.execute(_KEYED_THREADS, {"b_keys": keys}).all())
+        for key in keys:
+            if key in keyed:
+                found.setdefault(keyed[key], key)
+    return found
 
 
-def _root_key(email: Email) -> str:
-    references = references_of(email)
-    root = references[0] if references else email.in_reply_to or email.rfc822_msg_id
-    return message_thread_key(root) if root else f"email:{email.id}"
+@cache
+def _insert_thread(dialect: str) -> Insert:
+    table = EmailThread.__table__
+    return insert_or_skip(dialect, table, ("thread_key",)).returning(table.c.id)
 
 
-def _by_key(session: Session, key: str) -> EmailThread | None:
-    return session.scalar(select(EmailThread).where(EmailThread.thread_key == key))
+def _root_key(headers: ThreadingHeaders) -> str:
+    references = headers.references
+    root = references[0] if references else headers.in_reply_to or headers.message_id
+    return message_thread_key(root) if root else f"email:{headers.email_id}"
 
 
-def _create(session: Session, key: str) -> EmailThread:
+def _create(session: Session, key: str) -> int:
     """A new thread, or the one another transaction just created with the same key."""
-    try:
-        with session.begin_nested():
-            thread = EmailThread(thread_key=key, message_count=0)
-            session.add(thread)
-    except IntegrityError:
-        existing = _by_key(session, key)
-        if existing is None:
-            raise
-        return existing
-    return thread
+    connection = session.connection()
+    created = connection.execute(
+        _insert_thread(connection.dialect.name), {"thread_key": key, "message_count": 0}
+    ).scalar()
+    if created is not None:
+        return int(created)
+    return int(connection.execute(_THREAD_BY_KEY, {"b_key": key}).scalar_one())

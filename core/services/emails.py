@@ -35,29 +35,35 @@ Functions take the caller's session and never commit; they raise ``Invalid`` nam
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from core.blobstore import BlobStore
+from core.db.statements import insert_or_skip
 from core.errors import Conflict, Invalid, NotFound
 from core.events import note_change
-from core.models import Attachment, Email, EmailRecipient
-from core.normalize import message_id_key
+from core.models import Attachment, Email, EmailRecipient, utcnow
+from core.normalize import email_key, message_id_key
 from core.services import Page, PageRequest
 from core.services.email_content import (
     SCALAR_FIELDS,
     THREADING_FIELDS,
     apply_values,
     derive,
+    derived_fields,
     fill_attachment_content,
     mailboxes_of,
     my_address_keys,
     references_of,
+    store_content,
 )
 from core.services.email_links import (
+    LinkedEmail,
     add_external_ids,
     explicit_refs,
     external_ids_of,
@@ -81,7 +87,7 @@ from core.services.email_model import (
     check_required,
     check_values,
 )
-from core.services.email_threads import place_email, refresh_threads
+from core.services.email_threads import ThreadingHeaders, place_email, refresh_threads
 from core.services.records import load
 
 __all__ = [
@@ -113,29 +119,22 @@ def ingest_email(
     ``(source, id)`` pairs other systems know the message by. The whole of ``data`` is checked
     first, so bad input changes nothing, even on a repeat.
     """
+    session.flush()  # the statements below run on the connection, past the ORM
     values = check_values(session, data.values())
     check_required(values["subject"], values["text_body"], values["html_body"])
+    _check_new_attachments(values["attachments"])
     pairs = _checked_pairs(external_ids)
     my_keys = my_address_keys(session)
     existing = _find_existing(session, values["rfc822_msg_id"], pairs)
     if existing is None:
-        try:
-            with session.begin_nested():
-                email = Email(source=source, extra={})
-                session.add(email)
-                apply_values(session, email, values, blobs)
-                derive(email, my_keys, new=True)
-                session.flush()
-                add_external_ids(session, email.id, pairs)
-        except IntegrityError:
-            # Another transaction stored the same message meanwhile: this is a repeat after all.
-            existing = _find_existing(session, values["rfc822_msg_id"], pairs)
-            if existing is None:
-                raise
-        else:
-            _after_write(session, email, values["related_to"], True, my_keys)
-            note_change(session, "email", "created", email.id)
-            return _record(session, email), True
+        record = _store_new(session, values, pairs, source=source, blobs=blobs, my_keys=my_keys)
+        if record is not None:
+            note_change(session, "email", "created", record.id)
+            return record, True
+        # Another transaction stored the same Message-ID meanwhile: a repeat after all.
+        existing = _find_existing(session, values["rfc822_msg_id"], pairs)
+        if existing is None:
+            raise RuntimeError("the email's Message-ID clashed but no email has it")
     _fill(session, existing, values, pairs, blobs=blobs, my_keys=my_keys)
     note_change(session, "email", "updated", existing.id)
     return _record(session, existing), False
@@ -309,42 +308,256 @@ def _after_write(
 ) -> None:
     session.flush()
     if rethread or email.thread_id is None:
-        touched = place_email(session, email)
+        email.thread_id, touched = place_email(session, _headers(email))
+        session.flush()
     else:
         touched = {email.thread_id}
     refresh_threads(session, touched)
-    refresh_links(session, email, explicit, my_keys)
+    refresh_links(session, LinkedEmail.of(email), explicit, my_keys)
+
+
+def _headers(email: Email) -> ThreadingHeaders:
+    return ThreadingHeaders(
+        email_id=email.id,
+        thread_id=email.thread_id,
+        message_id=email.rfc822_msg_id,
+        in_reply_to=email.in_reply_to,
+        references=tuple(references_of(email)),
+        sync_thread_id=email.sync_thread_id,
+    )
+
+
+# A new email is written with Core statements built once: the hot path of every ingestion
+# (see core.db.statements). Updates and repeats go through the ORM objects.
+_INSERT_RECIPIENTS = insert(EmailRecipient)
+_INSERT_ATTACHMENTS = insert(Attachment)
+_SET_THREAD = (
+    update(Email)
+    .where(Email.id == bindparam("b_email"))
+    .values(thread_id=bindparam("b_thread"), updated_at=bindparam("b_now"))
+)
+
+
+@cache
+def _insert_email(dialect: str) -> Insert:
+    table = Email.__table__
+    return insert_or_skip(dialect, table, ("rfc822_msg_id",)).returning(table.c.id)
+
+
+def _check_new_attachments(attachments: Sequence[AttachmentData]) -> None:
+    """A new email has no stored attachment content a ``documentId`` could keep."""
+    for index, attachment in enumerate(attachments):
+        if attachment.document_id is not None and attachment.content is None:
+            raise Invalid(
+                "not the document of one of this email's attachments",
+                field=f"attachments/{index}/documentId",
+            )
+
+
+def _store_new(
+    session: Session,
+    values: Mapping[str, Any],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    source: str,
+    blobs: BlobStore | None,
+    my_keys: set[str],
+) -> EmailRecord | None:
+    """Write a new email and everything that hangs on it; ``None`` if another transaction
+    stored its Message-ID first."""
+    connection = session.connection()
+    now = utcnow()
+    derived = derived_fields(
+        values["from_address"], values["text_body"], values["html_body"], my_keys
+    )
+    references = " ".join(f"<{ref}>" for ref in values["references"]) or None
+    row = {name: values[name] for name in SCALAR_FIELDS}
+    row.update(
+        derived,
+        references=references,
+        source=source,
+        has_attachments=bool(values["attachments"]),
+        extra={},
+        created_at=now,
+        updated_at=now,
+    )
+    email_id = connection.execute(_insert_email(connection.dialect.name), row).scalar()
+    if email_id is None:
+        return None
+    recipients = [
+        RecipientRecord(RECIPIENT_KINDS[name], mailbox.address, mailbox.name)
+        for name in ADDRESS_FIELDS
+        for mailbox in values[name]
+    ]
+    if recipients:
+        connection.execute(
+            _INSERT_RECIPIENTS,
+            [
+                {
+                    "email_id": email_id,
+                    "kind": r.kind,
+                    "address": r.address,
+                    "address_key": email_key(r.address),
+                    "name": r.name,
+                    "position": position,
+                }
+                for position, r in enumerate(recipients)
+            ],
+        )
+    attachments = _store_attachments(session, email_id, values["attachments"], blobs)
+    add_external_ids(session, email_id, pairs)
+    thread_id, touched = place_email(
+        session,
+        ThreadingHeaders(
+            email_id=email_id,
+            thread_id=None,
+            message_id=values["rfc822_msg_id"],
+            in_reply_to=values["in_reply_to"],
+            references=values["references"],
+            sync_thread_id=values["sync_thread_id"],
+        ),
+    )
+    connection.execute(_SET_THREAD, {"b_email": email_id, "b_thread": thread_id, "b_now": now})
+    refresh_threads(session, touched)
+    received_at, sent_at = _utc(values["received_at"]), _utc(values["sent_at"])
+    links = refresh_links(
+        session,
+        LinkedEmail(
+            id=email_id,
+            source=source,
+            subject=values["subject"],
+            snippet=derived["snippet"],
+            direction=derived["direction"],
+            occurred_at=received_at or sent_at or now,
+            addresses=(values["from_address"] or "", *(r.address for r in recipients)),
+        ),
+        values["related_to"],
+        my_keys,
+        current=[],
+    )
+    return EmailRecord(
+        id=email_id,
+        rfc822_msg_id=values["rfc822_msg_id"],
+        thread_id=thread_id,
+        source=source,
+        direction=derived["direction"],
+        folder=derived["folder"],
+        is_read=derived["is_read"],
+        is_starred=False,
+        is_archived=False,
+        subject=values["subject"],
+        from_address=values["from_address"],
+        from_name=values["from_name"],
+        recipients=tuple(recipients),
+        in_reply_to=values["in_reply_to"],
+        references=tuple(values["references"]),
+        sync_thread_id=values["sync_thread_id"],
+        received_at=received_at,
+        sent_at=sent_at,
+        text_body=values["text_body"],
+        html_body=values["html_body"],
+        snippet=derived["snippet"],
+        has_attachments=bool(attachments),
+        attachments=tuple(attachments),
+        links=tuple(links),
+        external_ids=tuple(external_ids_of(session, email_id)) if pairs else (),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _store_attachments(
+    session: Session,
+    email_id: int,
+    attachments: Sequence[AttachmentData],
+    blobs: BlobStore | None,
+) -> list[AttachmentRecord]:
+    """A new email's attachments, their content (when sent) kept in the document store."""
+    records = [
+        AttachmentRecord(
+            file_name=data.file_name,
+            content_type=data.content_type,
+            size=len(data.content) if data.content is not None else data.size,
+            content_id=data.content_id,
+            inline=data.inline,
+            external_id=data.external_id,
+            document_id=store_content(session, data, blobs) if data.content is not None else None,
+        )
+        for data in attachments
+    ]
+    if records:
+        session.connection().execute(
+            _INSERT_ATTACHMENTS,
+            [
+                {
+                    "email_id": email_id,
+                    "position": position,
+                    "file_name": a.file_name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "content_id": a.content_id,
+                    "is_inline": a.inline,
+                    "provider_attachment_id": a.external_id,
+                    "document_id": a.document_id,
+                }
+                for position, a in enumerate(records)
+            ],
+        )
+    return records
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def _record(session: Session, email: Email) -> EmailRecord:
-    return _build_record(session, email, email.recipients, email.attachments)
+    return _build_record(
+        email,
+        email.recipients,
+        email.attachments,
+        links_of(session, email.id),
+        external_ids_of(session, email.id),
+    )
+
+
+_EMAIL_ROW = select(Email.__table__).where(Email.id == bindparam("b_email"))
+_RECIPIENT_ROWS = (
+    select(EmailRecipient.kind, EmailRecipient.address, EmailRecipient.name)
+    .where(EmailRecipient.email_id == bindparam("b_email"))
+    .order_by(EmailRecipient.position)
+)
+_ATTACHMENT_ROWS = (
+    select(Attachment.__table__)
+    .where(Attachment.email_id == bindparam("b_email"))
+    .order_by(Attachment.position)
+)
 
 
 def read_email(session: Session, email_id: int) -> EmailRecord:
-    """The email with this id, read with plain queries (no ORM objects: the hot read path of
-    ``GET /emails/{id}``); ``NotFound`` when there is none."""
-    row = session.execute(select(Email.__table__).where(Email.id == email_id)).first()
+    """The email with this id, read with statements built once (no ORM objects: the hot read
+    path of ``GET /emails/{id}``); ``NotFound`` when there is none."""
+    connection = session.connection()
+    params = {"b_email": email_id}
+    row = connection.execute(_EMAIL_ROW, params).first()
     if row is None:
         raise NotFound(f"no email with id {email_id}")
-    recipients = session.execute(
-        select(EmailRecipient.kind, EmailRecipient.address, EmailRecipient.name)
-        .where(EmailRecipient.email_id == email_id)
-        .order_by(EmailRecipient.position)
-    ).all()
-    attachments = (
-        session.execute(
-            select(Attachment.__table__)
-            .where(Attachment.email_id == email_id)
-            .order_by(Attachment.position)
-        ).all()
-        if row.has_attachments
-        else []
+    recipients = connection.execute(_RECIPIENT_ROWS, params).all()
+    attachments = connection.execute(_ATTACHMENT_ROWS, params).all() if row.has_attachments else []
+    return _build_record(
+        row,
+        recipients,
+        attachments,
+        links_of(session, email_id),
+        external_ids_of(session, email_id),
     )
-    return _build_record(session, row, recipients, attachments)
 
 
 def _build_record(
-    session: Session, email: Any, recipients: Sequence[Any], attachments: Sequence[Any]
+    email: Any,
+    recipients: Sequence[Any],
+    attachments: Sequence[Any],
+    links: Sequence[LinkRecord],
+    external_ids: Sequence[tuple[str, str]],
 ) -> EmailRecord:
     # ``email`` is an ORM Email or a row of the emails table: both name their columns alike.
     return EmailRecord(
@@ -382,11 +595,8 @@ def _build_record(
             )
             for a in attachments
         ),
-        links=tuple(
-            LinkRecord(link.entity_type, link.entity_id, link.origin)
-            for link in links_of(session, email.id)
-        ),
-        external_ids=tuple(external_ids_of(session, email.id)),
+        links=tuple(links),
+        external_ids=tuple(external_ids),
         created_at=email.created_at,
         updated_at=email.updated_at,
     )
