@@ -225,13 +225,17 @@ def _checked_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return checked
 
 
+_EMAIL_BY_MESSAGE_ID = select(Email.id).where(Email.rfc822_msg_id == bindparam("b_key"))
+
+
 def _find_existing(
     session: Session, key: str | None, pairs: Sequence[tuple[str, str]]
 ) -> Email | None:
     if key is not None:
-        found = session.scalar(select(Email).where(Email.rfc822_msg_id == key))
+        # The id first: loading an ORM object costs more, and a new message has none.
+        found = session.connection().execute(_EMAIL_BY_MESSAGE_ID, {"b_key": key}).scalar()
         if found is not None:
-            return found
+            return session.get(Email, found)
     for source, external_id in pairs:
         record_id = record_for_external_id(session, source, external_id)
         candidate = session.get(Email, record_id) if record_id is not None else None

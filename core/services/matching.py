@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid
@@ -18,6 +18,25 @@ from core.models import CompanyDomain, Contact, ContactEmail
 from core.normalize import domain_of, email_key
 
 _CHUNK = 500  # stay well under SQLite's bound-parameter limit
+
+
+# Built once: matching runs on every ingested email and event (see core.db.statements).
+_OWNERS_OF_ADDRESSES = (
+    select(ContactEmail.address_key, ContactEmail.contact_id)
+    .where(ContactEmail.address_key.in_(bindparam("b_keys", expanding=True)))
+    .order_by(ContactEmail.address_key, ContactEmail.contact_id)
+)
+_OWNERS_OF_DOMAINS = select(CompanyDomain.domain, CompanyDomain.company_id).where(
+    CompanyDomain.domain.in_(bindparam("b_domains", expanding=True))
+)
+_COMPANIES_OF_CONTACTS = select(Contact.id, Contact.company_id).where(
+    Contact.id.in_(bindparam("b_ids", expanding=True)), Contact.company_id.is_not(None)
+)
+_CONTACTS_AND_COMPANIES_OF_ADDRESSES = (
+    select(ContactEmail.contact_id, Contact.company_id)
+    .join(Contact, Contact.id == ContactEmail.contact_id)
+    .where(ContactEmail.address_key.in_(bindparam("b_keys", expanding=True)))
+)
 
 
 def _chunks(values: list[str] | list[int]) -> Iterable[list[str] | list[int]]:
@@ -34,11 +53,7 @@ def contact_ids_by_address(session: Session, addresses: Iterable[str]) -> dict[s
     keys = sorted({email_key(a) for a in addresses if a and a.strip()})
     found: dict[str, list[int]] = defaultdict(list)
     for chunk in _chunks(keys):
-        rows = session.execute(
-            select(ContactEmail.address_key, ContactEmail.contact_id)
-            .where(ContactEmail.address_key.in_(chunk))
-            .order_by(ContactEmail.address_key, ContactEmail.contact_id)
-        )
+        rows = session.execute(_OWNERS_OF_ADDRESSES, {"b_keys": chunk})
         for key, contact_id in rows:
             found[key].append(contact_id)
     return dict(found)
@@ -49,11 +64,7 @@ def company_ids_by_domain(session: Session, domains: Iterable[str]) -> dict[str,
     keys = sorted({d for d in domains if d})
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
-        rows = session.execute(
-            select(CompanyDomain.domain, CompanyDomain.company_id).where(
-                CompanyDomain.domain.in_(chunk)
-            )
-        )
+        rows = session.execute(_OWNERS_OF_DOMAINS, {"b_domains": chunk})
         for domain, company_id in rows:
             found[domain] = company_id
     return found
@@ -64,11 +75,7 @@ def company_ids_of_contacts(session: Session, contact_ids: Iterable[int]) -> dic
     ids = sorted(set(contact_ids))
     found: dict[int, int] = {}
     for chunk in _chunks(ids):
-        rows = session.execute(
-            select(Contact.id, Contact.company_id).where(
-                Contact.id.in_(chunk), Contact.company_id.is_not(None)
-            )
-        )
+        rows = session.execute(_COMPANIES_OF_CONTACTS, {"b_ids": chunk})
         for contact_id, company_id in rows:
             if company_id is not None:
                 found[contact_id] = company_id
@@ -86,9 +93,16 @@ def match_addresses(session: Session, addresses: Iterable[str]) -> tuple[list[in
     """The contacts owning any of ``addresses``, and their companies plus the companies owning the
     addresses' domains: ``(contact_ids, company_ids)``, each ascending and without repeats."""
     wanted = [a for a in addresses if a and a.strip()]
-    by_address = contact_ids_by_address(session, wanted)
-    contact_ids = sorted({cid for ids in by_address.values() for cid in ids})
-    company_ids = set(company_ids_of_contacts(session, contact_ids).values())
+    keys = sorted({email_key(a) for a in wanted})
+    contact_ids: set[int] = set()
+    company_ids: set[int] = set()
+    for chunk in _chunks(keys):
+        for contact_id, company_id in session.execute(
+            _CONTACTS_AND_COMPANIES_OF_ADDRESSES, {"b_keys": chunk}
+        ):
+            contact_ids.add(contact_id)
+            if company_id is not None:
+                company_ids.add(company_id)
     domains = {_domain_or_none(a) for a in wanted}
     company_ids.update(company_ids_by_domain(session, [d for d in domains if d]).values())
-    return contact_ids, sorted(company_ids)
+    return sorted(contact_ids), sorted(company_ids)
