@@ -10,15 +10,17 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from core.runtime import HearthCore
 from core.services.api_keys import (
     ApiKeyInfo,
     find_api_key,
     last_use_is_stale,
     mark_api_key_used,
 )
-from embedded_api.deps import core_of
+from embedded_api.deps import core_of, quick_read
 
 bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: KEY`")
@@ -39,25 +41,40 @@ def presented_key(request: Request, extra_header: str | None = None) -> str | No
 
 
 def authenticate(request: Request, key: str | None) -> ApiKeyInfo | None:
-    """The key's info when it is valid, recording its use now and then."""
+    """The key's info when it is valid, recording its use now and then (for ``def`` code)."""
     if not key:
         return None
-    database = core_of(request).database
-    with database.read() as session:
+    core = core_of(request)
+    with core.database.read() as session:
         info = find_api_key(session, key)
     if info is not None and last_use_is_stale(info):
-        with database.write() as session:
-            mark_api_key_used(session, info.id)
+        _mark_used(core, info.id)
     return info
 
 
-def require_api_key(
+async def authenticate_async(request: Request, key: str | None) -> ApiKeyInfo | None:
+    """:func:`authenticate` for the event loop: the check is a :func:`quick_read`."""
+    if not key:
+        return None
+    core = core_of(request)
+    info = await quick_read(core, lambda session: find_api_key(session, key))
+    if info is not None and last_use_is_stale(info):
+        await run_in_threadpool(_mark_used, core, info.id)
+    return info
+
+
+def _mark_used(core: HearthCore, key_id: int) -> None:
+    with core.database.write() as session:
+        mark_api_key_used(session, key_id)
+
+
+async def require_api_key(
     request: Request,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     _header: Annotated[str | None, Security(api_key_scheme)],
 ) -> ApiKeyInfo:
     """Dependency: the caller's API key, or 401 in problem+json."""
-    info = authenticate(request, presented_key(request))
+    info = await authenticate_async(request, presented_key(request))
     if info is None:
         raise HTTPException(401, "a valid API key is required", headers=UNAUTHORIZED_HEADERS)
     request.state.api_key = info

@@ -1,12 +1,17 @@
-"""Dependency aliases shared by the routers."""
+"""Dependency aliases shared by the routers, and how a route runs its database work."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from core.runtime import HearthCore
+
+T = TypeVar("T")
 
 
 def core_of(request: Request) -> HearthCore:
@@ -15,4 +20,30 @@ def core_of(request: Request) -> HearthCore:
     return core
 
 
-CoreDep = Annotated[HearthCore, Depends(core_of)]
+async def _core_dependency(request: Request) -> HearthCore:
+    # ``async`` so that FastAPI calls it in place: a plain ``def`` dependency costs a hop to the
+    # thread pool on every request.
+    return core_of(request)
+
+
+CoreDep = Annotated[HearthCore, Depends(_core_dependency)]
+
+
+async def quick_read(core: HearthCore, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a read session, for short reads bounded in size (one record, a lookup of a
+    few keys, a key check).
+
+    On SQLite this runs on the event loop itself: a read in WAL mode never waits for a lock and
+    takes well under a millisecond, less than handing it to a worker thread costs (the hop and
+    the contention for the GIL cost more than the query). Elsewhere (PostgreSQL over a socket)
+    it runs in the thread pool. Writes, which may wait their turn, and long lists never come
+    here: they are plain ``def`` routes that FastAPI runs in the thread pool.
+    """
+
+    def run() -> T:
+        with core.database.read() as session:
+            return work(session)
+
+    if core.database.is_sqlite:
+        return run()
+    return await run_in_threadpool(run)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,12 @@ class ApiKeyInfo:
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+# Built once: every request checks its key (see core.db.statements).
+_KEY_BY_HASH = select(
+    ApiKey.id, ApiKey.name, ApiKey.prefix, ApiKey.created_at, ApiKey.last_used_at
+).where(ApiKey.key_hash == bindparam("b_hash"))
 
 
 def _hash(key: str) -> str:
@@ -80,8 +86,8 @@ def find_api_key(session: Session, key: str) -> ApiKeyInfo | None:
     """The key's info when ``key`` is a valid (unrevoked) key, else None."""
     if not key or not key.startswith(KEY_PREFIX):
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
-    return None if row is None else _info(row)
+    row = session.connection().execute(_KEY_BY_HASH, {"b_hash": _hash(key)}).first()
+    return None if row is None else ApiKeyInfo(*row)
 
 
 def last_use_is_stale(info: ApiKeyInfo, now: datetime | None = None) -> bool:

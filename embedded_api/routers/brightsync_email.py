@@ -17,7 +17,7 @@ from core.runtime import HearthCore
 from core.services import PageRequest
 from core.services import emails as service
 from embedded_api.auth import require_api_key
-from embedded_api.deps import CoreDep
+from embedded_api.deps import CoreDep, quick_read
 from embedded_api.routers._ids import path_id
 from embedded_api.schemas.brightsync_email import (
     BRIGHTSYNC_SOURCE,
@@ -184,10 +184,10 @@ def find_emails(
 
 
 @router.get("/{email_id}", responses={200: _EMAIL_RESPONSE, **_NOT_FOUND})
-def get_email(core: CoreDep, email_id: str) -> EmailOut:
+async def get_email(core: CoreDep, email_id: str) -> EmailOut:
     """Load one email by Hearth's id."""
-    with core.database.read() as session:
-        return EmailOut.of(service.get_email(session, path_id(email_id, "email")))
+    wanted = path_id(email_id, "email")
+    return EmailOut.of(await quick_read(core, lambda session: service.get_email(session, wanted)))
 
 
 @router.patch(

@@ -10,11 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 import core
-from embedded_api.deps import CoreDep
+from embedded_api.deps import CoreDep, quick_read
 from embedded_api.schemas.common import ApiModel
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+_SCHEMA_VERSION = text("SELECT version_num FROM alembic_version")
 
 
 class HealthOut(ApiModel):
@@ -26,12 +27,11 @@ class HealthOut(ApiModel):
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def get_health(core_: CoreDep) -> HealthOut | JSONResponse:
+async def get_health(core_: CoreDep) -> HealthOut | JSONResponse:
     """Liveness and database check (no API key needed); 503 when the database does not answer."""
     try:
-        with core_.database.read() as session:
-            # Reads the schema, not just a constant: a damaged or missing database fails here.
-            session.execute(text("SELECT version_num FROM alembic_version"))
+        # Reads the schema, not just a constant: a damaged or missing database fails here.
+        await quick_read(core_, lambda session: session.execute(_SCHEMA_VERSION).all())
     except SQLAlchemyError:
         log.exception("health check: the database does not answer")
         body = HealthOut(status="degraded", version=core.__version__, database="unavailable")
