@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.batching import WriteBatcher
 from core.events import EventBus, take_pending_changes
 
 _WRITE_OPTION = "hearth_write"
+T = TypeVar("T")
 
 
 def sqlite_url(path: Path) -> str:
@@ -70,6 +73,7 @@ class Database:
         # start the moment the previous one ends, instead of polling SQLite's busy handler (which
         # sleeps up to 100 ms between tries); the busy timeout still covers other processes.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._batcher = WriteBatcher(self)
 
     def _publish_changes(self, session: Session) -> None:
         for change in take_pending_changes(session, committed=True):
@@ -101,8 +105,15 @@ class Database:
         with self._write_lock, self._write_sessions() as session, session.begin():
             yield session
 
+    def submit_write(self, work: Callable[[Session], T]) -> Future[T]:
+        """Run ``work(session)`` in a write transaction on the database's writer thread, sharing
+        the transaction with other small writes queued meanwhile (group commit, see
+        :mod:`core.db.batching`). The future resolves after the commit."""
+        return self._batcher.submit(work)
+
     def dispose(self) -> None:
-        """Close every pooled connection (at shutdown)."""
+        """Finish queued writes and close every pooled connection (at shutdown)."""
+        self._batcher.close()
         self.engine.dispose()
 
 
@@ -132,9 +143,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # Straight to the driver: every request begins a transaction, and SQLAlchemy's statement
         # machinery would cost more than the BEGIN itself.
         immediate = connection.get_execution_options().get(_WRITE_OPTION)
-        connection.connection.dbapi_connection.execute(
-            "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        )
+        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def open_database(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, Result, bindparam, select
 from sqlalchemy.orm import Session
 
 from core.errors import Invalid
@@ -39,6 +40,15 @@ _CONTACTS_AND_COMPANIES_OF_ADDRESSES = (
 )
 
 
+def _rows(
+    session: Session, statement: Executable, params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    # Flushed first, then on the connection: the ORM's execution path costs more than these
+    # small queries, and what the session holds unflushed must still be seen.
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 def _chunks(values: list[str] | list[int]) -> Iterable[list[str] | list[int]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
@@ -53,7 +63,7 @@ def contact_ids_by_address(session: Session, addresses: Iterable[str]) -> dict[s
     keys = sorted({email_key(a) for a in addresses if a and a.strip()})
     found: dict[str, list[int]] = defaultdict(list)
     for chunk in _chunks(keys):
-        rows = session.execute(_OWNERS_OF_ADDRESSES, {"b_keys": chunk})
+        rows = _rows(session, _OWNERS_OF_ADDRESSES, {"b_keys": chunk})
         for key, contact_id in rows:
             found[key].append(contact_id)
     return dict(found)
@@ -64,7 +74,7 @@ def company_ids_by_domain(session: Session, domains: Iterable[str]) -> dict[str,
     keys = sorted({d for d in domains if d})
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
-        rows = session.execute(_OWNERS_OF_DOMAINS, {"b_domains": chunk})
+        rows = _rows(session, _OWNERS_OF_DOMAINS, {"b_domains": chunk})
         for domain, company_id in rows:
             found[domain] = company_id
     return found
@@ -75,7 +85,7 @@ def company_ids_of_contacts(session: Session, contact_ids: Iterable[int]) -> dic
     ids = sorted(set(contact_ids))
     found: dict[int, int] = {}
     for chunk in _chunks(ids):
-        rows = session.execute(_COMPANIES_OF_CONTACTS, {"b_ids": chunk})
+        rows = _rows(session, _COMPANIES_OF_CONTACTS, {"b_ids": chunk})
         for contact_id, company_id in rows:
             if company_id is not None:
                 found[contact_id] = company_id
@@ -97,8 +107,8 @@ def match_addresses(session: Session, addresses: Iterable[str]) -> tuple[list[in
     contact_ids: set[int] = set()
     company_ids: set[int] = set()
     for chunk in _chunks(keys):
-        for contact_id, company_id in session.execute(
-            _CONTACTS_AND_COMPANIES_OF_ADDRESSES, {"b_keys": chunk}
+        for contact_id, company_id in _rows(
+            session, _CONTACTS_AND_COMPANIES_OF_ADDRESSES, {"b_keys": chunk}
         ):
             contact_ids.add(contact_id)
             if company_id is not None:

@@ -8,14 +8,17 @@ empty (see :mod:`core.services.emails`), instead of making a duplicate; a new on
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
+from sqlalchemy.orm import Session
 
 from core.blobstore import BlobStore
 from core.runtime import HearthCore
 from core.services import PageRequest
 from core.services import emails as service
+from core.services.emails import EmailRecord
 from embedded_api.auth import require_api_key
 from embedded_api.deps import CoreDep, quick_read
 from embedded_api.routers._ids import path_id
@@ -145,16 +148,17 @@ def _blobs(core: HearthCore) -> BlobStore:
         422: {"description": "Invalid input, naming the field; nothing is written."},
     },
 )
-def create_email(core: CoreDep, body: EmailBody, response: Response) -> EmailOut:
+async def create_email(core: CoreDep, body: EmailBody, response: Response) -> EmailOut:
     """Log an email; a message already logged answers 200 with the existing record."""
-    with core.database.write() as session:
-        record, created = service.ingest_email(
-            session,
-            body.email_data(),
-            source=BRIGHTSYNC_SOURCE,
-            external_ids=body.external_ids(),
-            blobs=_blobs(core),
+    data, external_ids, blobs = body.email_data(), body.external_ids(), _blobs(core)
+
+    def ingest(session: Session) -> tuple[EmailRecord, bool]:
+        return service.ingest_email(
+            session, data, source=BRIGHTSYNC_SOURCE, external_ids=external_ids, blobs=blobs
         )
+
+    # Group commit: posts that arrive together share a transaction (core.db.batching).
+    record, created = await asyncio.wrap_future(core.database.submit_write(ingest))
     response.status_code = 201 if created else 200
     if created:
         response.headers["Location"] = f"{router.prefix}/{record.id}"
