@@ -17,6 +17,7 @@ from embedded_api.routers import (
     companies,
     contacts,
     health,
+    timeline,
 )
 
 DESCRIPTION = """\
@@ -44,7 +45,14 @@ def create_app(hearth: HearthCore) -> FastAPI:
     )
     app.state.core = hearth
     install_problem_handlers(app)
-    for module in (health, contacts, companies, brightsync_email, brightsync_calendar):
+    for module in (
+        health,
+        contacts,
+        companies,
+        brightsync_email,
+        brightsync_calendar,
+        timeline,
+    ):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.
     extra_hosts: list[str] = []
