@@ -10,7 +10,8 @@ Matched links are recomputed whenever the addresses or the explicit links change
 touch explicit ones.
 
 Each linked contact and company gets one ``Activity`` (kind ``email``) on its timeline, kept in
-step with the links and with the email's subject, time and direction.
+step with the links and with the email's subject, time and direction; so does the company of a
+contact the email is explicitly logged against.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.errors import Conflict
 from core.models import Activity, Email, ExternalId, RecordLink
 from core.normalize import email_key
 from core.services.email_model import EntityRef, LinkRecord
-from core.services.matching import match_addresses
+from core.services.matching import company_ids_of_contacts, match_addresses
 
 RECORD_TYPE = "email"
 EXPLICIT, MATCHED = "explicit", "matched"
@@ -197,6 +198,13 @@ def refresh_activities(
             wanted[(int(link.id), None)] = None
         elif link.type == "company":
             wanted[(None, int(link.id))] = None
+    logged = bool(links) and links[0].origin == EXPLICIT  # an email's links share one origin
+    explicit_contacts = [c for c, _ in wanted if c is not None] if logged else []
+    if explicit_contacts:
+        # Logged against a person: it happened with their company too (matched links already
+        # include the contacts' companies).
+        for company_id in sorted(set(company_ids_of_contacts(session, explicit_contacts).values())):
+            wanted[(None, company_id)] = None
     connection = session.connection()
     existing = [] if new else connection.execute(_ACTIVITIES, {"b_email": email.id}).all()
     data = {"direction": email.direction}

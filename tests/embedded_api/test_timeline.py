@@ -216,6 +216,24 @@ def test_an_email_with_a_known_contact_shows_on_theirs_and_their_companys(client
         assert item["data"]["direction"] == email["direction"]
 
 
+def test_an_email_logged_against_a_contact_shows_on_their_companys_too(client, sarah, acme):
+    response = client.post(
+        "/api/v1/emails",
+        json={
+            "subject": "Logged by hand",
+            "textBody": "Notes from the call.",
+            "fromAddress": "someone@elsewhere.example",
+            "relatedTo": [{"type": "contact", "id": sarah["id"]}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["relatedTo"] == [
+        {"type": "contact", "id": sarah["id"], "origin": "explicit"}
+    ]
+    for entity, entity_id in (("contacts", sarah["id"]), ("companies", acme["id"])):
+        assert _titles(_timeline(client, entity, entity_id)) == ["Logged by hand"], entity
+
+
 def test_a_meeting_shows_on_each_attendees_timeline_and_once_on_their_companys(client, sarah, acme):
     dana = _contact(
         client, firstName="Dana", emailAddresses=["dana@acme.example"], companyId=acme["id"]
