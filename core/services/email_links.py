@@ -203,8 +203,8 @@ def refresh_activities(
     if explicit_contacts:
         # Logged against a person: it happened with their company too (matched links already
         # include the contacts' companies).
-        for company_id in sorted(set(company_ids_of_contacts(session, explicit_contacts).values())):
-            wanted[(None, company_id)] = None
+        companies = company_ids_of_contacts(session, explicit_contacts).values()
+        wanted.update(dict.fromkeys((None, c) for c in sorted(set(companies))))
     connection = session.connection()
     existing = [] if new else connection.execute(_ACTIVITIES, {"b_email": email.id}).all()
     data = {"direction": email.direction}

@@ -90,7 +90,8 @@ class EmailData:
 FIELD_NAMES = frozenset(f.name for f in fields(EmailData))
 ADDRESS_FIELDS = ("to_addresses", "cc_addresses", "bcc_addresses")
 RECIPIENT_KINDS = {"to_addresses": "to", "cc_addresses": "cc", "bcc_addresses": "bcc"}
-ENTITY_TYPES = {"contact": Contact, "company": Company}
+ENTITY_TYPES = {"contact": Contact, "company": Company, "account": Company}
+"""What ``relatedTo`` may name (``account`` is the CRM synonym of company)."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ def _check_related(session: Session, refs: Sequence[EntityRef]) -> tuple[EntityR
             )
         if session.get(model, ref.id) is None:
             raise Invalid(f"no {kind} with id {ref.id}", field=f"relatedTo/{index}/id")
-        entity = EntityRef(kind, ref.id)
+        entity = EntityRef("company" if model is Company else kind, ref.id)
         if entity not in checked:
             checked.append(entity)
     return tuple(checked)

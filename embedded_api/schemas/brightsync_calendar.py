@@ -8,10 +8,9 @@ takes and also dates and times without an offset; what those mean is decided in
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -28,7 +27,10 @@ from embedded_api.schemas.common import (
     IdOut,
     InputModel,
     PageOut,
+    RelatedToListIn,
+    TextId,
     UtcOut,
+    explicit_related,
     format_utc,
 )
 from embedded_api.schemas.timestamps import parse_time
@@ -76,17 +78,6 @@ EventTimeOut = Annotated[
 ]
 
 
-def _id_text(value: Any) -> Any:
-    """Ids that are strings on the wire may come as numbers."""
-    if isinstance(value, bool):
-        raise ValueError("an id is a string or a number")
-    if isinstance(value, int):
-        return str(value)
-    return value
-
-
-TextId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=128)]
-
 STATUS_NAMES = {
     "accepted": "Accepted",
     "declined": "Declined",
@@ -123,17 +114,6 @@ class AttendeeIn(InputModel):
         }
 
 
-class EventRelatedToIn(InputModel):
-    """A CRM record the event is logged against: ``contact`` or ``company`` (``account`` is a
-    synonym) by Hearth id, or another type by the partner's id. ``origin`` is what Hearth sends
-    back: items marked ``matched`` are Hearth's own matches, recomputed on every write, so
-    sending them back stores nothing."""
-
-    type: str = Field(min_length=1, max_length=64)
-    id: TextId
-    origin: Literal["explicit", "matched"] | None = None
-
-
 class EventIn(InputModel):
     """Fields of an event. POST and PUT need ``startTime`` and ``endTime``; on PATCH absent
     fields stay and null clears (``startTime``, ``endTime`` and ``allDay`` cannot be null).
@@ -153,17 +133,14 @@ class EventIn(InputModel):
     private: bool | None = None
     attendees: list[AttendeeIn] | None = Field(default=None, max_length=1000)
     parent_id: IdIn | None = None
-    related_to: list[EventRelatedToIn] | None = Field(
-        default=None, max_length=200, description="A list, or a single object."
+    related_to: RelatedToListIn | None = Field(
+        default=None,
+        description="A list, or a single object. Besides contact and company, another type "
+        "names a partner's record by the partner's id.",
     )
     ical_uid: str | None = Field(default=None, alias="iCalUID", max_length=1024)
     last_modified_at: Any = Field(default=None, description="Ignored: set by Hearth.")
     created_at: Any = Field(default=None, description="Ignored: set by Hearth.")
-
-    @field_validator("related_to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, dict) else value
 
     @field_validator("time_zone")
     @classmethod
@@ -187,9 +164,7 @@ class EventIn(InputModel):
                 None
                 if self.related_to is None
                 else [
-                    {"type": item.type, "id": item.id}
-                    for item in self.related_to
-                    if item.origin != "matched"
+                    {"type": item.type, "id": item.id} for item in explicit_related(self.related_to)
                 ]
             )
         return values

@@ -24,7 +24,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AliasChoices,
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -32,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.errors import Invalid
 from core.services.email_model import (
     AttachmentData,
     AttachmentRecord,
@@ -40,7 +40,15 @@ from core.services.email_model import (
     EntityRef,
     Mailbox,
 )
-from embedded_api.schemas.common import ApiModel, IdIn, IdOut, InputModel, UtcOut
+from embedded_api.schemas.common import (
+    ApiModel,
+    IdIn,
+    IdOut,
+    InputModel,
+    RelatedToIn,
+    RelatedToListIn,
+    UtcOut,
+)
 from embedded_api.schemas.timestamps import AnyTimestamp
 
 BRIGHTSYNC_SOURCE = "brightsync"
@@ -178,24 +186,6 @@ class AttachmentIn(InputModel):
         )
 
 
-class RelatedToIn(InputModel):
-    """A CRM record the email is logged against."""
-
-    type: str = Field(min_length=1, max_length=64, description="`contact` or `company` (any case)")
-    id: IdIn
-    origin: str | None = Field(default=None, max_length=16, description="Ignored on input.")
-
-
-def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, dict) else value
-
-
-RelatedToListIn = Annotated[
-    list[RelatedToIn],
-    BeforeValidator(_one_or_many),
-    Field(max_length=100, description="A list of records, or a single one."),
-]
-
 READ_ONLY_FIELDS = frozenset(
     {
         "id",
@@ -267,7 +257,7 @@ class _EmailFields(InputModel):
         if name == "attachments":
             return tuple(a.data() for a in value)
         if name == "related_to":
-            return tuple(EntityRef(r.type, r.id) for r in value)
+            return tuple(_entity_ref(i, r) for i, r in enumerate(value) if r.origin != "matched")
         return value
 
     def changes(self) -> dict[str, Any]:
@@ -281,6 +271,12 @@ class _EmailFields(InputModel):
         if "msg_id" in self.model_fields_set:
             values["external_ids"] = {BRIGHTSYNC_SOURCE: self.msg_id}
         return values
+
+
+def _entity_ref(index: int, item: RelatedToIn) -> EntityRef:
+    if not item.id.isdigit() or not 1 <= int(item.id) < 2**63:
+        raise Invalid("must be the id of a Hearth contact or company", f"relatedTo/{index}/id")
+    return EntityRef(item.type, int(item.id))
 
 
 class EmailIn(_EmailFields):

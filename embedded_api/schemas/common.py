@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
@@ -44,6 +44,45 @@ IdIn = Annotated[int, BeforeValidator(_parse_id), Field(ge=1, le=2**63 - 1)]
 
 IdOut = Annotated[int, PlainSerializer(str, return_type=str)]
 """An id sent to a client: always a string."""
+
+
+def _id_text(value: Any) -> Any:
+    """Ids that are strings on the wire may come as numbers."""
+    if isinstance(value, bool):
+        raise ValueError("an id is a string or a number")
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+TextId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1, max_length=128)]
+"""An id that is a string on the wire (a partner's, or Hearth's sent back), numbers accepted."""
+
+
+class RelatedToIn(InputModel):
+    """A CRM record an email or event is logged against: ``contact`` or ``company`` (``account``
+    is a synonym) by Hearth id. ``origin`` is what Hearth sends back: items marked ``matched``
+    are Hearth's own matches, recomputed on every write, so sending them back stores nothing."""
+
+    type: str = Field(min_length=1, max_length=64, description="`contact` or `company`")
+    id: TextId
+    origin: Literal["explicit", "matched"] | None = None
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+RelatedToListIn = Annotated[
+    list[RelatedToIn],
+    BeforeValidator(_one_or_many),
+    Field(max_length=200, description="A list of records, or a single one."),
+]
+
+
+def explicit_related(items: list[RelatedToIn]) -> list[RelatedToIn]:
+    """The items a client logs against: those it did not get back as Hearth's matches."""
+    return [item for item in items if item.origin != "matched"]
 
 
 def format_utc(value: datetime) -> str:

@@ -331,6 +331,31 @@ def test_related_to_as_a_single_object(client):
     assert created["relatedTo"] == [{"type": "contact", "id": contact["id"], "origin": "explicit"}]
 
 
+def test_related_to_sent_back_as_read_keeps_matches_matched_and_account_means_company(client):
+    acme = _company(client)
+    ann = _contact(client, emailAddresses=["ann@acme.example"], companyId=acme["id"])
+    created = _post(client, fromAddress="ann@acme.example")
+    assert {r["origin"] for r in created["relatedTo"]} == {"matched"}
+    # A client writing back what it read does not turn Hearth's matches into explicit links.
+    same = client.patch(
+        f"/api/v1/emails/{created['id']}", json={"relatedTo": created["relatedTo"]}
+    ).json()
+    assert same["relatedTo"] == created["relatedTo"]
+    logged = _post(client, relatedTo=[{"type": "Account", "id": acme["id"]}])
+    assert logged["relatedTo"] == [{"type": "company", "id": acme["id"], "origin": "explicit"}]
+    assert ann["companyId"] == acme["id"]
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "0", "-3", "1.5"])
+def test_related_to_needs_a_hearth_id(client, bad_id):
+    response = client.post(
+        "/api/v1/emails",
+        json={"subject": "x", "textBody": "y", "relatedTo": [{"type": "contact", "id": bad_id}]},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "relatedTo/0/id"
+
+
 def test_mail_from_the_user_is_outbound(client, hearth):
     with hearth.database.write() as session:
         session.add(User(name="Me", email="me@hearth.example", is_me=True))
