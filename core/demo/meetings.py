@@ -21,6 +21,7 @@ from core.demo import vocabulary as words
 from core.demo.bulk import Row
 from core.demo.context import DAY, DemoContext, Me, Person
 from core.models import Activity, Attendee, Event, RecordLink
+from core.services.event_clock import RESOLUTION, whole_milliseconds
 
 EVENT_COLUMNS = (
     "id", "subject", "description", "location", "start_at", "end_at", "all_day", "start_date",
@@ -196,9 +197,9 @@ def _write(ctx: DemoContext, meetings: list[_Meeting], rng: random.Random) -> No
     activities: list[Row] = []
     previous = datetime.min
     for done, meeting in enumerate(meetings, start=1):
-        modified = ctx.naive(meeting.modified)
-        if modified <= previous:  # strictly increasing, as delta readers require
-            modified = previous + timedelta(microseconds=1)
+        modified = whole_milliseconds(ctx.naive(meeting.modified))
+        if modified <= previous:  # strictly increasing, as the calendar's clock issues them
+            modified = previous + RESOLUTION
         previous = modified
         person, org = meeting.person, meeting.person.org
         future = meeting.start > ctx.naive(ctx.now)
