@@ -20,6 +20,7 @@ from core.models import Company, CompanyDomain, User
 from core.normalize import domain_key, linkedin_key, name_key
 from core.services import Page, PageRequest
 from core.services.contacts import merge_patch
+from core.services.events import touch_events_linked_to
 from core.services.records import delete_record, load
 
 SCALAR_FIELDS = ("website", "industry", "description", "phone")
@@ -148,7 +149,9 @@ def update_company(session: Session, company_id: int, changes: Mapping[str, Any]
 
 def delete_company(session: Session, company_id: int) -> None:
     """Delete a company; its contacts stay, without a company."""
-    delete_record(session, load(session, Company, company_id, "company"), "company")
+    company = load(session, Company, company_id, "company")
+    touch_events_linked_to(session, "company", company_id)
+    delete_record(session, company, "company")
 
 
 def list_companies(

@@ -28,6 +28,7 @@ from core.models import (
 )
 from core.normalize import clean_email, domain_key, email_key, linkedin_key, name_key, phone_e164
 from core.services import Page, PageRequest
+from core.services.events import touch_events_linked_to
 from core.services.matching import contact_ids_by_address
 from core.services.records import delete_record, load
 
@@ -228,7 +229,9 @@ def update_contact(
 
 def delete_contact(session: Session, contact_id: int) -> None:
     """Delete a contact with its addresses, phones, links and timeline."""
-    delete_record(session, load(session, Contact, contact_id, "contact"), "contact")
+    contact = load(session, Contact, contact_id, "contact")
+    touch_events_linked_to(session, "contact", contact_id)
+    delete_record(session, contact, "contact")
 
 
 def list_contacts(

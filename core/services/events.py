@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.errors import Invalid
 from core.events import note_change
-from core.models import Event, RecordLink, Tombstone
+from core.models import Attendee, Event, RecordLink, Tombstone
 from core.services import Page, PageRequest
 from core.services.event_clock import (
     EVENT_RECORD_TYPE,
@@ -257,6 +257,28 @@ def delete_event(session: Session, event_id: int) -> None:
     )
     if children:
         note_change(session, EVENT_RECORD_TYPE, "updated", *(child.id for child in children))
+
+
+def touch_events_linked_to(session: Session, entity_type: str, entity_id: int) -> None:
+    """Stamp a new change time on every event linked to a contact or company (or with the
+    contact among its attendees), before that record is deleted: their links and attendees'
+    ``contactId`` change with it, and delta readers must fetch them again."""
+    linked = select(RecordLink.record_id).where(
+        RecordLink.record_type == EVENT_RECORD_TYPE,
+        RecordLink.entity_type == entity_type,
+        RecordLink.entity_id == str(entity_id),
+    )
+    condition: ColumnElement[bool] = Event.id.in_(linked)
+    if entity_type == "contact":
+        condition = or_(
+            condition,
+            Event.id.in_(select(Attendee.event_id).where(Attendee.contact_id == entity_id)),
+        )
+    events = session.scalars(select(Event).where(condition).order_by(Event.id)).all()
+    for event in events:
+        event.last_modified_at = next_change_time(session)
+    if events:
+        note_change(session, EVENT_RECORD_TYPE, "updated", *(e.id for e in events))
 
 
 def purge_tombstones(

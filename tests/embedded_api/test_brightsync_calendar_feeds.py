@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Tombstone
-from tests.support.calendar_api import DELETED, EVENTS
+from tests.support.calendar_api import DELETED, EVENTS, calendar_contact
 from tests.support.calendar_api import assert_problem as _assert_problem
 from tests.support.calendar_api import at as _at
 from tests.support.calendar_api import create_event as _event
@@ -310,3 +310,29 @@ def test_deleted_events_are_kept_for_the_retention_period(hearth, client):
     with hearth.database.read() as session:
         kinds = session.scalars(select(Tombstone.record_type).order_by(Tombstone.id)).all()
     assert kinds == ["event", "contact", "event"]  # other records' tombstones are not touched
+
+
+@pytest.mark.parametrize("deleted", ["contact", "company"])
+def test_deleting_a_linked_contact_or_company_shows_the_events_changed(client, deleted):
+    acme = client.post(
+        "/api/v1/companies", json={"name": "Acme", "domains": ["acme.example"]}
+    ).json()
+    sarah = calendar_contact(client, companyId=acme["id"])
+    linked = _event(client, attendees=[{"emailAddress": "sarah@acme.example"}])
+    other = _event(client, subject="Unrelated", attendees=[{"emailAddress": "x@elsewhere.example"}])
+    assert {(r["type"], r["id"]) for r in linked["relatedTo"]} >= {
+        ("contact", sarah["id"]),
+        ("company", acme["id"]),
+    }
+    target = sarah if deleted == "contact" else acme
+    path = "/api/v1/contacts" if deleted == "contact" else "/api/v1/companies"
+    assert client.delete(f"{path}/{target['id']}").status_code == 204
+
+    changed = _delta(client, other["lastModifiedAt"])
+    items = [e for page in changed for e in page["items"] if e["id"] != other["id"]]
+    assert [e["id"] for e in items] == [linked["id"]]
+    (event,) = items
+    assert _at(event["lastModifiedAt"]) > _at(other["lastModifiedAt"])
+    assert (deleted, target["id"]) not in {(r["type"], r["id"]) for r in event["relatedTo"]}
+    if deleted == "contact":
+        assert event["attendees"][0]["contactId"] is None
