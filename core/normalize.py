@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -73,41 +73,67 @@ def domain_key(value: str, field: str = "domain") -> str:
     return host
 
 
+_LINKEDIN_PAGE_KINDS = frozenset({"in", "company", "school", "showcase"})
+
+
 def linkedin_key(url: str, field: str = "linkedinUrl") -> str:
     """The comparable form of a LinkedIn profile or company URL: ``linkedin.com/in/handle``.
 
-    Ignores protocol, ``www.`` and country subdomains (``uk.linkedin.com``), query, fragment,
-    trailing slash and case. Raises ``Invalid`` for something that is not a LinkedIn URL.
+    Ignores protocol, ``www.``, country and mobile subdomains (``uk.linkedin.com``,
+    ``m.linkedin.com``), query, fragment, trailing slash, case and percent-encoding
+    (``/in/jos%C3%A9`` is ``/in/josé``); a profile's or page's sub-pages (``/in/handle/en``,
+    ``/company/acme/about``) name the profile itself. Raises ``Invalid`` for something that is
+    not a LinkedIn URL.
     """
     text = url.strip() if isinstance(url, str) else ""
     if not text:
         raise Invalid("must be a LinkedIn URL", field=field)
     if "//" not in text:
         text = "//" + text
-    parts = urlsplit(text)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+    except ValueError as e:
+        raise Invalid(f"{url!r} is not a LinkedIn URL", field=field) from e
     if host != "linkedin.com" and not host.endswith(".linkedin.com"):
         raise Invalid(f"{url!r} is not a LinkedIn URL", field=field)
-    path = re.sub(r"/+", "/", parts.path).strip("/").lower()
-    if not path:
+    path = unicodedata.normalize("NFC", unquote(parts.path))
+    segments = [s.strip().lower() for s in path.split("/")]
+    segments = [s for s in segments if s]
+    if segments[:1] in (["mwlite"], ["m"]):
+        segments = segments[1:]  # the mobile site's prefix
+    if len(segments) > 2 and segments[0] in _LINKEDIN_PAGE_KINDS:
+        segments = segments[:2]  # a profile's sub-page or language: /in/handle/en, /details/...
+    if not segments:
         raise Invalid(f"{url!r} names no LinkedIn profile or page", field=field)
-    return f"linkedin.com/{path}"
+    return "linkedin.com/" + "/".join(segments)
 
 
 def phone_e164(number: str, default_region: str) -> str | None:
     """The number in E.164 (``+14155550123``) or ``None`` when it is not a possible number.
 
-    Numbers without a country code are read in ``default_region`` (a setting).
+    Numbers without a country code are read in ``default_region`` (a setting); punctuation,
+    ``tel:`` and extensions do not matter, and ``00`` works as the international prefix
+    everywhere.
     """
     if not isinstance(number, str) or not number.strip():
         return None
+    found = _parse_phone(number, default_region.upper())
+    if found is None and number.strip().startswith("00"):
+        # "00" is the international prefix in most of the world, but not in the US (011): a
+        # European-written number must not depend on the region setting to be understood.
+        found = _parse_phone("+" + number.strip()[2:], default_region.upper())
+    if found is None:
+        return None
+    return phonenumbers.format_number(found, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_phone(number: str, region: str) -> phonenumbers.PhoneNumber | None:
     try:
-        parsed = phonenumbers.parse(number, default_region.upper())
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return parsed if phonenumbers.is_possible_number(parsed) else None
 
 
 def name_key(*parts: str | None) -> str:

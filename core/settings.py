@@ -11,6 +11,7 @@ Secrets never live here: OAuth tokens and signing keys go through :mod:`core.sec
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
@@ -134,21 +135,73 @@ class DocumentSettings:
     )
 
 
+ENGINY_MATCH_STRATEGIES = ("email", "linkedin", "phone", "composite")
+"""The ways ``POST /contacts/sync`` can recognise a contact (see core.services.enginy_matching)."""
+
+
+def _header_name(value: str) -> str | None:
+    # RFC 9110 field names are "tokens": no spaces, colons or other separators.
+    if re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+        return None
+    return "must be an HTTP header name such as X-API-Key"
+
+
+def _match_strategies(value: list[str]) -> str | None:
+    if not value:
+        return f"must list at least one of {', '.join(ENGINY_MATCH_STRATEGIES)}"
+    for name in value:
+        if name not in ENGINY_MATCH_STRATEGIES:
+            return f"{name!r} is not one of {', '.join(ENGINY_MATCH_STRATEGIES)}"
+    if len(set(value)) != len(value):
+        return "names a strategy twice"
+    return None
+
+
+def _property_names(value: list[str]) -> str | None:
+    for name in value:
+        if not name.strip() or name != name.strip() or len(name) > 256:
+            return f"{name!r} is not a property name"
+    if len(set(value)) != len(value):
+        return "names a property twice"
+    return None
+
+
 @dataclass(frozen=True)
 class EnginySettings:
-    """The Enginy contact-sync endpoints."""
+    """The Enginy (Genesy) Custom CRM endpoints: /contacts, /companies, /activities, /users."""
 
-    api_key_header: str = setting("X-API-Key", "Header Enginy sends its API key in.")
+    api_key_header: str = setting(
+        "X-API-Key",
+        "Header Enginy sends its API key in (its apiKeyHeader setting). Authorization: Bearer "
+        "and X-API-Key work as well.",
+        _header_name,
+    )
     match_strategies: list[str] = setting(
-        ["email", "linkedin", "phone", "composite"],
-        "Matching strategies tried in order.",
-        _not_empty_list,
+        list(ENGINY_MATCH_STRATEGIES),
+        "How POST /contacts/sync recognises a contact, tried in this order after Enginy's own "
+        "externalId: email (any of a contact's addresses), linkedin (profile URL), phone "
+        "(E.164), composite (first and last name plus company name or domain).",
+        _match_strategies,
     )
     sync_properties: list[str] = setting(
         ["leadScore", "lifecycleStage", "lastActivityDate", "owner"],
-        "Contact properties returned to Enginy on a match.",
+        "Contact properties returned to Enginy on a match: leadScore, lifecycleStage, "
+        "lastActivityDate, owner (user id), ownerName, email, phone, mobilePhone, firstName, "
+        "lastName, title, company, linkedinUrl, city, state, country, location, website, tags, "
+        "or the name of a custom field. Empty values are left out, never sent as null.",
+        _property_names,
     )
-    null_clears: bool = setting(False, "Whether an explicit null in an update clears the field.")
+    company_sync_properties: list[str] = setting(
+        ["owner"],
+        "Company properties returned by POST /companies/sync: owner (user id), ownerName, "
+        "name, domain, website, linkedinUrl, industry, description, phone, or a custom field.",
+        _property_names,
+    )
+    null_clears: bool = setting(
+        False,
+        "Whether an explicit null (or empty string) in PUT /contacts or PUT /companies clears "
+        "the field. Off: nulls are ignored, so Enginy never wipes what it did not mean to.",
+    )
 
 
 @dataclass(frozen=True)

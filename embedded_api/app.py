@@ -16,6 +16,7 @@ from embedded_api.routers import (
     brightsync_email,
     companies,
     contacts,
+    enginy,
     health,
     timeline,
 )
@@ -52,6 +53,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
         brightsync_email,
         brightsync_calendar,
         timeline,
+        enginy,
     ):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.

@@ -57,10 +57,31 @@ def test_invalid_domains_are_refused(bad):
         "linkedin.com/in/sarahchen?trk=profile",
         "https://uk.linkedin.com/in/sarahchen#about",
         "HTTPS://WWW.LINKEDIN.COM//in//sarahchen//",
+        "https://m.linkedin.com/in/sarahchen",
+        "https://www.linkedin.com/mwlite/in/sarahchen",
+        "https://www.linkedin.com/in/sarahchen/en",
+        "https://de.linkedin.com/in/SarahChen/details/experience/",
+        " linkedin.com/in/%73arahchen ",
     ],
 )
 def test_linkedin_variants_meet(url):
     assert linkedin_key(url) == "linkedin.com/in/sarahchen"
+
+
+def test_linkedin_handles_with_accents_meet_in_any_encoding():
+    expected = "linkedin.com/in/josé-garcía"
+    assert linkedin_key("https://www.linkedin.com/in/jos%C3%A9-garc%C3%ADa/") == expected
+    assert linkedin_key("https://www.linkedin.com/in/José-García") == expected
+    assert linkedin_key("linkedin.com/in/jose%CC%81-garci%CC%81a") == expected  # decomposed
+
+
+def test_linkedin_company_pages_keep_their_kind():
+    assert (
+        linkedin_key("https://www.linkedin.com/company/acme/about/") == "linkedin.com/company/acme"
+    )
+    assert linkedin_key("linkedin.com/company/acme") != linkedin_key("linkedin.com/in/acme")
+    # Old public-profile URLs have no short form; they are kept whole.
+    assert linkedin_key("linkedin.com/pub/sarah-chen/1/2/3") == "linkedin.com/pub/sarah-chen/1/2/3"
 
 
 @pytest.mark.parametrize("bad", ["https://example.com/in/x", "https://linkedin.com/", "", "nope"])
@@ -77,6 +98,28 @@ def test_phones_to_e164():
     assert phone_e164("020 7946 0018", "GB") == "+442079460018"
     assert phone_e164("+44 20 7946 0018", "US") == "+442079460018"
     assert phone_e164("call me", "US") is None
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+1 415 555 0123",
+        "+1-415-555-0123",
+        "(415) 555-0123",
+        "415.555.0123",
+        "1-415-555-0123",
+        "tel:+1-415-555-0123",
+        "+1 415 555 0123 ext. 12",
+        "0014155550123",
+    ],
+)
+def test_phone_formats_meet_in_e164(number):
+    assert phone_e164(number, "US") == "+14155550123"
+
+
+def test_double_zero_is_an_international_prefix_whatever_the_region():
+    assert phone_e164("00 44 20 7946 0018", "US") == "+442079460018"
+    assert phone_e164("0044 20 7946 0018", "GB") == "+442079460018"
 
 
 def test_names_fold_accents_case_and_punctuation():
