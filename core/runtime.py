@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from core.db import Database, open_database, sqlite_url
 from core.events import EventBus
+from core.intake import IntakeProcessor
 from core.paths import DataPaths
 from core.secrets import SecretStore, open_secret_store
 from core.settings import Settings, load_settings
@@ -31,14 +33,31 @@ class HearthCore:
     settings: Settings
     database: Database
     events: EventBus
+    _intake: IntakeProcessor | None = field(default=None, init=False, repr=False)
+    _intake_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @cached_property
     def secrets(self) -> SecretStore:
         """The secret store, opened on first use (so commands that need none never warn)."""
         return open_secret_store(self.paths.root, self.paths.secrets_fallback_file)
 
+    @property
+    def intake(self) -> IntakeProcessor:
+        """The intake queue's worker, one per core (made on first use, not started: whoever
+        serves the API starts it; see :mod:`core.intake`)."""
+        with self._intake_lock:
+            if self._intake is None:
+                from core.services import contact_center  # noqa: PLC0415 - email services
+
+                self._intake = IntakeProcessor(
+                    self.database, {contact_center.SOURCE: contact_center.process_email}
+                )
+            return self._intake
+
     def close(self) -> None:
-        """Release the database (idempotent)."""
+        """Stop the intake worker if it runs, and release the database (idempotent)."""
+        if self._intake is not None:
+            self._intake.stop()
         self.database.dispose()
 
 

@@ -204,12 +204,24 @@ class EnginySettings:
     )
 
 
+def _language_codes(value: list[str]) -> str | None:
+    if not value:
+        return "must list at least one language code"
+    for code in value:
+        if not re.fullmatch(r"[A-Za-z]{1,3}(-[A-Za-z]{1,3})?", code) or len(code) > 5:
+            return f"{code!r} is not a language code like us-en (letters, one dash, at most 5)"
+    return None
+
+
 @dataclass(frozen=True)
 class ContactCenterSettings:
-    """The contact-center email intake."""
+    """The contact-center email intake (POST /contacts/email)."""
 
     languages: list[str] = setting(
-        ["us-en", "au-en", "gb-en"], "Accepted language codes.", _not_empty_list
+        ["us-en", "au-en", "gb-en"],
+        "Language codes the contact center may send as data.lang (compared ignoring case); "
+        "an email in another language is refused with 400.",
+        _language_codes,
     )
 
 

@@ -178,6 +178,8 @@ class Backend:
         check_listen_address(hearth)
         if self.demo:
             self._set(demo_key=seed_demo(hearth))
+        # Before serving: it first processes what was accepted (202) but not processed last time.
+        hearth.intake.start()
         settings = hearth.settings.server
         self._server = ApiServer(create_app(hearth), settings.host, settings.port)
         url = self._server.start()
@@ -201,6 +203,7 @@ class Backend:
             self._stop_server_locked()
             if self._core is not None:
                 try:
+                    self._core.intake.stop()  # after the server: no more wake-ups come
                     self._core.close()
                 except Exception:
                     log.exception("closing the database failed")

@@ -15,6 +15,7 @@ from embedded_api.routers import (
     brightsync_calendar,
     brightsync_email,
     companies,
+    contact_center,
     contacts,
     enginy,
     health,
@@ -52,6 +53,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
         companies,
         brightsync_email,
         brightsync_calendar,
+        contact_center,
         timeline,
         enginy,
     ):

@@ -43,11 +43,14 @@ def hearth(data_dir: Path, database_url: str) -> Iterator[HearthCore]:
 
 @pytest.fixture
 def server(hearth: HearthCore) -> Iterator[ApiServer]:
-    """The embedded API, listening on a free loopback port."""
+    """The embedded API, listening on a free loopback port, with the intake worker running (as
+    wherever Hearth serves)."""
+    hearth.intake.start()
     api = ApiServer(create_app(hearth), "127.0.0.1", 0)
     api.start()
     yield api
     api.stop()
+    hearth.intake.stop()
 
 
 @pytest.fixture
