@@ -19,6 +19,7 @@ from embedded_api.routers import (
     contacts,
     enginy,
     health,
+    integrations_calendar,
     timeline,
 )
 
@@ -56,6 +57,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
         contact_center,
         timeline,
         enginy,
+        integrations_calendar,
     ):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.
