@@ -6,11 +6,14 @@ crash between the answer and the processing loses nothing.
 
 :class:`IntakeProcessor` is the worker that drains the queue. Its contract:
 
-- **One item, one write transaction.** The handler runs inside a savepoint; if it raises, its
+- **One item, one savepoint.** Items are processed a few to a write transaction
+  (:data:`ITEMS_PER_TRANSACTION`: a commit costs more than a small item, and few enough that
+  other writers never wait long), each inside its own savepoint: if the handler raises, its
   writes are undone and the item is marked ``failed`` with the error, in the same transaction, so
   one bad item never loses or blocks the others. A handler's success and ``done`` commit together.
 - **Transient storage errors** (database locked, connection lost) are not the item's fault: the
-  transaction is rolled back, the item stays ``pending`` and the worker tries again after a pause.
+  transaction is rolled back, its items stay ``pending`` and the worker tries again after a
+  pause.
 - **Start = recovery.** :meth:`~IntakeProcessor.start` begins by draining whatever is pending, so
   items accepted before a crash or a shutdown are processed at the next start.
 - **Wake-ups.** :meth:`~IntakeProcessor.wake` (any thread, after the enqueuing transaction has
@@ -52,6 +55,8 @@ log = logging.getLogger(__name__)
 PENDING, DONE, FAILED = "pending", "done", "failed"
 STATUSES = (PENDING, DONE, FAILED)
 MAX_ERROR_LENGTH = 2000
+ITEMS_PER_TRANSACTION = 16
+"""Items processed in one write transaction (each in its own savepoint)."""
 
 IntakeHandler = Callable[[Session, Mapping[str, Any]], int | None]
 """Turns one payload into records in the given session (never commits); returns the id of the
@@ -287,10 +292,10 @@ class IntakeProcessor:
             ids = self._pending_ids()
             if not ids:
                 break
-            for item_id in ids:
+            for start in range(0, len(ids), ITEMS_PER_TRANSACTION):
                 if self._stopping.is_set():
                     break
-                processed += self._process_one(item_id)
+                processed += self._process_some(ids[start : start + ITEMS_PER_TRANSACTION])
         return processed
 
     def _run(self) -> None:
@@ -321,37 +326,41 @@ class IntakeProcessor:
                 )
             )
 
-    def _process_one(self, item_id: int) -> int:
-        """Process one item in its own transaction; 1 if it was processed, 0 if someone else had
-        it. Transient storage errors propagate (the item stays pending)."""
+    def _process_some(self, item_ids: list[int]) -> int:
+        """Process items in one transaction; returns how many were processed (an item someone
+        else had is skipped). Transient storage errors propagate (the items stay pending)."""
         with self.database.write() as session:
-            claimed = session.connection().execute(_CLAIM, {"b_id": item_id}).first()
-            if claimed is None:
-                return 0
-            source, external_id, payload = claimed
-            now = utcnow()
-            outcome: dict[str, Any] = {"b_id": item_id, "b_now": now, "b_processed": None}
-            try:
-                handler = self.handlers.get(source)
-                if handler is None:
-                    raise Invalid(f"Hearth has no processor for {source!r} payloads")
-                with session.begin_nested():
-                    email_id = handler(session, payload)
-            except Exception as e:
-                if _is_transient(e):
-                    raise
-                error = describe_failure(e)
-                outcome.update(b_status=FAILED, b_error=error, b_email=None)
-                log.warning(
-                    "intake item %s (%s %s) failed: %s",
-                    item_id,
-                    source,
-                    external_id,
-                    error,
-                    exc_info=not isinstance(e, HearthError),
-                )
-            else:
-                outcome.update(b_status=DONE, b_error=None, b_email=email_id, b_processed=now)
-            session.connection().execute(_FINISH, outcome)
-            note_change(session, "intake", "updated", item_id)
+            return sum(self._process_one(session, item_id) for item_id in item_ids)
+
+    def _process_one(self, session: Session, item_id: int) -> int:
+        """Process one item in its savepoint; 1 if it was processed, 0 if someone else had it."""
+        claimed = session.connection().execute(_CLAIM, {"b_id": item_id}).first()
+        if claimed is None:
+            return 0
+        source, external_id, payload = claimed
+        now = utcnow()
+        outcome: dict[str, Any] = {"b_id": item_id, "b_now": now, "b_processed": None}
+        try:
+            handler = self.handlers.get(source)
+            if handler is None:
+                raise Invalid(f"Hearth has no processor for {source!r} payloads")
+            with session.begin_nested():
+                email_id = handler(session, payload)
+        except Exception as e:
+            if _is_transient(e):
+                raise
+            error = describe_failure(e)
+            outcome.update(b_status=FAILED, b_error=error, b_email=None)
+            log.warning(
+                "intake item %s (%s %s) failed: %s",
+                item_id,
+                source,
+                external_id,
+                error,
+                exc_info=not isinstance(e, HearthError),
+            )
+        else:
+            outcome.update(b_status=DONE, b_error=None, b_email=email_id, b_processed=now)
+        session.connection().execute(_FINISH, outcome)
+        note_change(session, "intake", "updated", item_id)
         return 1
