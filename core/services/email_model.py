@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -152,6 +152,8 @@ class EmailRecord:
     external_ids: tuple[tuple[str, str], ...]
     created_at: datetime
     updated_at: datetime
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """What a source keeps with the email (``contactCenter``: the contact-center context)."""
 
     def addresses(self, kind: str) -> list[str]:
         """The recipients' addresses of one kind (``to``, ``cc``, ``bcc``), in order."""

@@ -603,4 +603,5 @@ def _build_record(
         external_ids=tuple(external_ids),
         created_at=email.created_at,
         updated_at=email.updated_at,
+        extra=dict(email.extra or {}),
     )

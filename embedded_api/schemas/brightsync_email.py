@@ -434,6 +434,11 @@ class EmailOut(ApiModel):
     source: str = Field(description="What first brought the email: brightsync, google, ...")
     created_at: UtcOut
     updated_at: UtcOut
+    contact_center: dict[str, Any] | None = Field(
+        default=None,
+        description="For an email a contact-center platform logged (POST /contacts/email): what "
+        "it sent with it (agent, participant, conversation, language, metadataMap).",
+    )
 
     @classmethod
     def of(cls, record: EmailRecord) -> EmailOut:
@@ -474,4 +479,5 @@ class EmailOut(ApiModel):
             source=record.source,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            contact_center=record.extra.get("contactCenter"),
         )

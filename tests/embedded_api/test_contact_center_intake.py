@@ -102,6 +102,7 @@ def test_an_agents_email_becomes_an_outbound_email(hearth, client, target):
         "psEmailId": PARTICIPANT,
         "metadataMap": {"custom-test-key-3": "custom-test-value-3"},
     }
+    assert email["contactCenter"] == extra  # visible over the API too
 
 
 def test_a_participants_email_is_inbound_and_html_is_kept_as_html(client, target):
