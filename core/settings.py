@@ -131,7 +131,15 @@ class DocumentSettings:
         200 * 1024 * 1024, "Largest document accepted (bytes).", _between(1, 1024**4)
     )
     url_ttl_seconds: int = setting(
-        900, "Lifetime of presigned upload/download URLs (seconds).", _between(10, 7 * 86400)
+        900,
+        "Lifetime of presigned upload URLs (seconds); an upload must start before it ends.",
+        _between(10, 7 * 86400),
+    )
+    download_url_ttl_seconds: int = setting(
+        300,
+        "Lifetime of presigned download URLs (seconds): short, as anyone holding one can read "
+        "the document.",
+        _between(10, 86400),
     )
 
 

@@ -20,6 +20,7 @@ from embedded_api.routers import (
     enginy,
     health,
     integrations_calendar,
+    integrations_documents,
     timeline,
 )
 
@@ -58,6 +59,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
         timeline,
         enginy,
         integrations_calendar,
+        integrations_documents,
     ):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.
@@ -68,6 +70,10 @@ def create_app(hearth: HearthCore) -> FastAPI:
         extra_hosts = [h for h in candidates if h and h not in wildcard]
     # Added last = outermost: guards first, then the size limit, then the app.
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        limit_for=integrations_documents.upload_body_limit(hearth.settings.documents),
+    )
     app.add_middleware(LoopbackGuard, extra_hosts=extra_hosts)
     return app
