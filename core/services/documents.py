@@ -29,11 +29,9 @@ import binascii
 import contextlib
 import hashlib
 import os
-import re
 import secrets
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +48,7 @@ from core.events import note_change
 from core.models import Activity, Attachment, Blob, Company, Contact, Document, RecordLink, utcnow
 from core.secrets import SecretStore
 from core.services import Page, PageRequest
+from core.services.document_names import clean_content_type, media_range_prefix, safe_file_name
 from core.services.records import delete_record, load
 
 RECORD_TYPE = "document"
@@ -58,91 +57,12 @@ STATUSES = (PENDING, READY, ARCHIVED)
 UPLOAD_SOURCE = "upload"
 ENTITY_TYPES = {"contact": "contact", "company": "company", "account": "company"}
 """What a document may be attached to (``account`` is the CRM synonym of company)."""
-MAX_FILE_NAME_BYTES = 255
 SIGNING_KEY_SECRET = "documents:url-signing-key"  # noqa: S105 - a name, not a secret
 
 _ENTITY_MODELS: dict[str, type[Contact] | type[Company]] = {"contact": Contact, "company": Company}
 
 
-# --- names and types -------------------------------------------------------------------------
-
-# Windows device names: a file called CON or nul.txt cannot be saved there.
-_RESERVED_NAMES = frozenset(
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³")}
-)
-_FORBIDDEN_CHARACTERS = frozenset('<>:"/\\|?*')
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})  # controls, bidi overrides, lone surrogates
-_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_QUOTED = r'"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])*"'
-_MEDIA_TYPE = re.compile(
-    rf"({_TCHARS})/({_TCHARS})((?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))*)"
-)
-_PARAMETER = re.compile(rf"({_TCHARS})=({_TCHARS}|{_QUOTED})")
-
-
-def safe_file_name(name: str) -> str:
-    """A file name that is safe to show and to save anywhere, and still reads like ``name``.
-
-    Whatever a client sends, only the last path component is kept (``../../etc/passwd`` ->
-    ``passwd``, ``C:\\x\\y.pdf`` -> ``y.pdf``); any run of white space (tabs, newlines)
-    becomes one space; control and invisible formatting characters (NUL, right-to-left overrides
-    that disguise an extension) are dropped; characters Windows forbids become ``_``; leading and
-    trailing dots and spaces go; a Windows device name (``CON``, ``nul.txt``) gets a ``_`` in
-    front; and the name is shortened to 255 UTF-8 bytes, keeping its extension. Raises
-    ``Invalid`` (field ``fileName``) when nothing usable is left. The name never becomes a path:
-    content is stored under its hash.
-    """
-    text = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    kept: list[str] = []
-    for character in text:
-        if character.isspace():  # tabs, newlines, exotic spaces: a plain space
-            kept.append(" ")
-        elif unicodedata.category(character) in _DROPPED_CATEGORIES:
-            continue
-        elif character in _FORBIDDEN_CHARACTERS:
-            kept.append("_")
-        else:
-            kept.append(character)
-    text = " ".join("".join(kept).split()).strip(" .")
-    if not text:
-        raise Invalid(
-            "has no usable characters once folders and control characters are removed",
-            field="fileName",
-        )
-    if text.split(".", 1)[0].rstrip().upper() in _RESERVED_NAMES:
-        text = "_" + text
-    return _shorten(text, MAX_FILE_NAME_BYTES)
-
-
-def _shorten(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` UTF-8 bytes, cut in the stem so the extension survives."""
-    if len(text.encode("utf-8")) <= limit:
-        return text
-    stem, dot, extension = text.rpartition(".")
-    if not dot or not stem or len(extension.encode("utf-8")) > 16 or " " in extension:
-        stem, extension = text, ""
-    suffix = f".{extension}" if extension else ""
-    room = limit - len(suffix.encode("utf-8"))
-    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip(" .")
-    return cut + suffix
-
-
-def clean_content_type(value: str, field: str = "contentType") -> str:
-    """A media type in one canonical spelling: ``type/subtype`` and parameter names in lower
-    case, parameters as ``; name=value``. Raises ``Invalid`` naming ``field`` for anything that
-    is not an RFC 9110 media type (so no header can be smuggled through it)."""
-    match = _MEDIA_TYPE.fullmatch(value.strip()) if len(value) <= 255 else None
-    if match is None:
-        raise Invalid("must be a media type such as application/pdf", field=field)
-    media_type = f"{match.group(1)}/{match.group(2)}".lower()
-    parameters = "".join(
-        f"; {name.lower()}={text}" for name, text in _PARAMETER.findall(match.group(3))
-    )
-    cleaned = media_type + parameters
-    if len(cleaned) > 255:
-        raise Invalid("must be at most 255 characters", field=field)
-    return cleaned
+# --- entities --------------------------------------------------------------------------------
 
 
 def entity_type(value: str, field: str = "entityType") -> str:
@@ -291,9 +211,9 @@ def _documents_of(kind: str, entity_id: int) -> CompoundSelect:
 
 
 def _content_type_condition(value: str) -> ColumnElement[bool]:
-    text = value.strip().lower()
-    if text.endswith("/*") and _MEDIA_TYPE.fullmatch(text[:-2] + "/x"):
-        return Document.content_type.startswith(text[:-1], autoescape=True)
+    prefix = media_range_prefix(value)
+    if prefix is not None:
+        return Document.content_type.startswith(prefix, autoescape=True)
     media_type = clean_content_type(value).split(";", 1)[0]
     return or_(
         Document.content_type == media_type,
