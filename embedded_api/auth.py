@@ -16,11 +16,12 @@ from starlette.exceptions import HTTPException
 from core.runtime import HearthCore
 from core.services.api_keys import (
     ApiKeyInfo,
+    check_api_key,
     find_api_key,
     last_use_is_stale,
     mark_api_key_used,
 )
-from embedded_api.deps import core_of, quick_read
+from embedded_api.deps import core_of, quickly
 
 bearer_scheme = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: KEY`")
@@ -57,7 +58,7 @@ async def authenticate_async(request: Request, key: str | None) -> ApiKeyInfo | 
     if not key:
         return None
     core = core_of(request)
-    info = await quick_read(core, lambda session: find_api_key(session, key))
+    info = await quickly(core, lambda: check_api_key(core.database, key))
     if info is not None and last_use_is_stale(info):
         await run_in_threadpool(_mark_used, core, info.id)
     return info

@@ -44,6 +44,12 @@ async def quick_read(core: HearthCore, work: Callable[[Session], T]) -> T:
         with core.database.read() as session:
             return work(session)
 
+    return await quickly(core, run)
+
+
+async def quickly(core: HearthCore, work: Callable[[], T]) -> T:
+    """Run a short database call as :func:`quick_read` does: in place on SQLite, in the thread
+    pool elsewhere."""
     if core.database.is_sqlite:
-        return run()
-    return await run_in_threadpool(run)
+        return work()
+    return await run_in_threadpool(work)

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.batching import WriteBatcher
@@ -74,6 +75,8 @@ class Database:
         # sleeps up to 100 ms between tries); the busy timeout still covers other processes.
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._batcher = WriteBatcher(self)
+        self._lookup: Connection | None = None
+        self._lookup_lock = threading.Lock()
 
     def _publish_changes(self, session: Session) -> None:
         for change in take_pending_changes(session, committed=True):
@@ -111,9 +114,29 @@ class Database:
         :mod:`core.db.batching`). The future resolves after the commit."""
         return self._batcher.submit(work)
 
+    def read_one(self, statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+        """The first row of one read-only statement, run on a connection kept open for such
+        lookups in autocommit mode: a lone SELECT reads the latest committed state, with no
+        session or transaction to set up and end (which costs several times the lookup). For the
+        hottest single-row lookups, such as the API key every request presents; reads of several
+        statements that must agree use :meth:`read`."""
+        with self._lookup_lock:
+            if self._lookup is None:
+                self._lookup = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                return self._lookup.execute(statement, dict(params)).first()
+            except DBAPIError:
+                self._lookup.close()  # a broken connection: the next lookup opens another
+                self._lookup = None
+                raise
+
     def dispose(self) -> None:
-        """Finish queued writes and close every pooled connection (at shutdown)."""
+        """Finish queued writes and close every connection (at shutdown)."""
         self._batcher.close()
+        with self._lookup_lock:
+            if self._lookup is not None:
+                self._lookup.close()
+                self._lookup = None
         self.engine.dispose()
 
 
@@ -142,7 +165,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _sqlite_begin(connection: Any) -> None:
         # Straight to the driver: every request begins a transaction, and SQLAlchemy's statement
         # machinery would cost more than the BEGIN itself.
-        immediate = connection.get_execution_options().get(_WRITE_OPTION)
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (Database.read_one)
+        immediate = options.get(_WRITE_OPTION)
         connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

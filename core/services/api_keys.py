@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import Database
 from core.errors import Conflict, Invalid, NotFound
 from core.models import ApiKey, utcnow
 
@@ -88,6 +89,17 @@ def find_api_key(session: Session, key: str) -> ApiKeyInfo | None:
         return None
     row = session.connection().execute(_KEY_BY_HASH, {"b_hash": _hash(key)}).first()
     return None if row is None else ApiKeyInfo(*row)
+
+
+def check_api_key(database: Database, key: str) -> ApiKeyInfo | None:
+    """:func:`find_api_key` for every request: one lookup of the latest committed keys
+    (:meth:`core.db.Database.read_one`), so a key revoked by any process fails at once."""
+    if not key or not key.startswith(KEY_PREFIX):
+        return None
+    row = database.read_one(_KEY_BY_HASH, {"b_hash": _hash(key)})
+    if row is None:
+        return None
+    return ApiKeyInfo(row.id, row.name, row.prefix, row.created_at, row.last_used_at)
 
 
 def last_use_is_stale(info: ApiKeyInfo, now: datetime | None = None) -> bool:

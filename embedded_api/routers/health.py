@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 import core
 from embedded_api.auth import UNAUTHORIZED_HEADERS, authenticate_async, presented_key
-from embedded_api.deps import CoreDep, quick_read
+from embedded_api.deps import CoreDep, quickly
 from embedded_api.schemas.common import ApiModel
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ async def get_health(core_: CoreDep, request: Request) -> HealthOut | JSONRespon
     401 when a key is presented and is not valid."""
     try:
         # Reads the schema, not just a constant: a damaged or missing database fails here.
-        await quick_read(core_, lambda session: session.execute(_SCHEMA_VERSION).all())
+        await quickly(core_, lambda: core_.database.read_one(_SCHEMA_VERSION, {}))
     except SQLAlchemyError:
         log.exception("health check: the database does not answer")
         body = HealthOut(status="degraded", version=core.__version__, database="unavailable")
