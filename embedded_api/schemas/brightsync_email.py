@@ -201,6 +201,7 @@ READ_ONLY_FIELDS = frozenset(
         "recipients",
         "createdAt",
         "updatedAt",
+        "contactCenter",
     }
 )
 
