@@ -21,6 +21,7 @@ from embedded_api.routers import (
     health,
     integrations_calendar,
     integrations_documents,
+    integrations_email,
     timeline,
 )
 
@@ -60,6 +61,7 @@ def create_app(hearth: HearthCore) -> FastAPI:
         enginy,
         integrations_calendar,
         integrations_documents,
+        integrations_email,
     ):
         app.include_router(module.router)
     # In team mode (allow_remote) the chosen address and the public URL's host are valid Hosts too.

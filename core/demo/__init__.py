@@ -53,6 +53,7 @@ from core.models import (
     RecordLink,
     User,
 )
+from core.services.inbox_index import restore_upkeep, suspend_upkeep
 
 __all__ = ["DEMO_NOW", "DemoScale", "DemoSummary", "Progress", "generate_demo_data"]
 
@@ -180,31 +181,42 @@ def generate_demo_data(
         stage_seconds[stage] = time.perf_counter() - begun
 
     paused = _garbage_collector_paused()
-    with paused, BulkWriter(database, _ROWS_PER_TRANSACTION, _SQLITE_CACHE_KIB) as writer:
-        _refuse_crm_data(writer.connection)
-        ctx = DemoContext(
-            seed=seed,
-            writer=writer,
-            now=epoch_seconds(now),
-            timeline=scale.timeline,
-            progress=progress,
-            next_ids=writer.next_ids(_ID_TABLES),
-        )
-        with timed("people"):
-            write_me(ctx)
-            build_people(ctx, scale.companies, scale.contacts)
-        with timed("emails"):
-            write_mail(ctx, scale.emails)
-        with timed("events"):
-            write_meetings(ctx, scale.events)
-        with timed("notes"):
-            write_notes(ctx, scale.notes)
-        if documents_dir is not None:
-            with timed("documents"):
-                write_documents(ctx, scale.documents, BlobStore(documents_dir))
-        write_last_activity(ctx)
-        filled = [model for model in _ID_TABLES if ctx.counts.get(model.__tablename__)]
-        writer.advance_sequences(filled)
+    suspended: list[tuple[str, str]] = []
+    try:
+        with paused, BulkWriter(database, _ROWS_PER_TRANSACTION, _SQLITE_CACHE_KIB) as writer:
+            _refuse_crm_data(writer.connection)
+            # Triggers on emails (search index, folder counters) would slow every row: both are
+            # built in one pass once the mail is written (part of the "emails" stage).
+            suspended = suspend_upkeep(writer.connection)
+            ctx = DemoContext(
+                seed=seed,
+                writer=writer,
+                now=epoch_seconds(now),
+                timeline=scale.timeline,
+                progress=progress,
+                next_ids=writer.next_ids(_ID_TABLES),
+            )
+            with timed("people"):
+                write_me(ctx)
+                build_people(ctx, scale.companies, scale.contacts)
+            with timed("emails"):
+                write_mail(ctx, scale.emails)
+                restore_upkeep(writer.connection, suspended)
+            with timed("events"):
+                write_meetings(ctx, scale.events)
+            with timed("notes"):
+                write_notes(ctx, scale.notes)
+            if documents_dir is not None:
+                with timed("documents"):
+                    write_documents(ctx, scale.documents, BlobStore(documents_dir))
+            write_last_activity(ctx)
+            filled = [model for model in _ID_TABLES if ctx.counts.get(model.__tablename__)]
+            writer.advance_sequences(filled)
+        suspended = []
+    finally:
+        if suspended:  # failed part-way: what was committed gets its index and triggers back
+            with database.write() as session:
+                restore_upkeep(session.connection(), suspended)
     counts = ctx.counts
     return DemoSummary(
         users=counts.get(User.__tablename__, 0),

@@ -33,7 +33,7 @@ EMAIL_COLUMNS = (
     "id", "rfc822_msg_id", "thread_id", "direction", "folder", "is_read", "is_starred",
     "is_archived", "subject", "from_address", "from_key", "from_name", "in_reply_to",
     "references", "received_at", "sent_at", "text_body", "html_body", "snippet",
-    "has_attachments", "extra", "created_at", "updated_at",
+    "has_attachments", "extra", "created_at", "updated_at", "search_text",
 )  # fmt: skip
 EMAIL_CONSTANTS = (("source", "demo"),)
 RECIPIENT_COLUMNS = ("id", "email_id", "kind", "address", "address_key", "name", "position")
@@ -228,12 +228,14 @@ def write_mail(ctx: DemoContext, total: int) -> None:  # noqa: PLR0912, PLR0915
                     (recipient_id, email_id, "to", person_address, person_key, person.name, 0)
                 )
                 recipient_id += 1
+                named = f"{person.name} {person_address}"
                 if colleague is not None:
                     cc = colleague
                     add_recipient(
                         (recipient_id, email_id, "cc", cc.addresses[0], cc.keys[0], cc.name, 1)
                     )
                     recipient_id += 1
+                    named = f"{named} {cc.name} {cc.addresses[0]}"
                 direction, (from_address, from_key, from_name) = "outbound", me_from
                 greeting_name, signer, signature = person.first, me_first, me_signature
             else:
@@ -247,12 +249,14 @@ def write_mail(ctx: DemoContext, total: int) -> None:  # noqa: PLR0912, PLR0915
                 is_starred, is_archived = random_() < 0.04, archived
                 add_recipient((recipient_id, email_id, "to", me_address, me_key, me_name, 0))
                 recipient_id += 1
+                named = f"{me_name} {me_address}"
                 if colleague is not None:
                     cc = person if sender is colleague else colleague
                     add_recipient(
                         (recipient_id, email_id, "cc", cc.addresses[0], cc.keys[0], cc.name, 1)
                     )
                     recipient_id += 1
+                    named = f"{named} {cc.name} {cc.addresses[0]}"
                 direction = "inbound"
                 if sender is person:
                     from_address, from_key, from_name = person_from
@@ -296,7 +300,7 @@ def write_mail(ctx: DemoContext, total: int) -> None:  # noqa: PLR0912, PLR0915
                 email_id, message_id, thread_id, direction, folder, is_read, is_starred,
                 is_archived, row_subject, from_address, from_key, from_name, in_reply_to,
                 references or None, received, sent, text_body, html_body, snippet, False, "{}",
-                received, received,
+                received, received, f"{from_name} {from_address} {named}",
             )  # fmt: skip
             add_email(row)
             add_link((link_id, email_id, "contact", person.id_text))

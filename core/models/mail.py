@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import NEVER_REUSE_IDS, Base, Timestamped
@@ -36,8 +36,30 @@ class Email(Base, Timestamped):
 
     __tablename__ = "emails"
     __table_args__ = (
-        Index("ix_emails_folder_received", "folder", "received_at"),
         Index("ix_emails_thread_received", "thread_id", "received_at"),
+        # The inbox's orders (newest first, ties by id): a folder, its unread mail and starred
+        # mail ("all" merges the folders), each index a page more to write per new email. The
+        # partial indexes stay small; their conditions are written as SQLAlchemy renders
+        # ~Email.is_read and Email.is_starred == true(), or no query could use them.
+        # ix_emails_folder_time replaced ix_emails_folder_received (folder, received_at).
+        Index("ix_emails_folder_time", "folder", "occurred_at", "id"),
+        Index(
+            "ix_emails_unread_folder_time",
+            "folder",
+            "occurred_at",
+            "id",
+            sqlite_where=text("is_read = 0"),
+            postgresql_where=text("NOT is_read"),
+        ),
+        Index(
+            "ix_emails_starred_time",
+            "occurred_at",
+            "id",
+            "folder",
+            "is_read",
+            sqlite_where=text("is_starred = 1"),
+            postgresql_where=text("is_starred"),
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -75,6 +97,16 @@ class Email(Base, Timestamped):
     has_attachments: Mapped[bool] = mapped_column(default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """Source-specific data kept visible: contact-center metadata, agent/participant ids, ..."""
+    occurred_at: Mapped[datetime] = mapped_column(
+        Computed("coalesce(received_at, sent_at, created_at)")
+    )
+    """When the message happened, as the inbox orders it: received, else sent, else stored.
+    Computed by the database, so no writer can get it wrong (VIRTUAL on SQLite, STORED on
+    PostgreSQL: see the migration)."""
+    search_text: Mapped[str | None] = mapped_column(Text)
+    """What full-text search sees besides the subject and the text body: the sender's and the
+    recipients' names and addresses, and the visible text of an HTML body when there is no text
+    body. Written with the email (see ``core.services.email_content.search_text_of``)."""
 
     recipients: Mapped[list[EmailRecipient]] = relationship(
         back_populates="email",
@@ -88,6 +120,47 @@ class Email(Base, Timestamped):
         order_by="Attachment.position",
         lazy="selectin",
     )
+
+
+class EmailFolderCount(Base):
+    """How many emails a folder holds, unread, starred, and starred and unread.
+
+    Kept by database triggers on ``emails`` (insert, delete, and changes of ``folder``,
+    ``is_read``, ``is_starred``), so every writer keeps it exact, bulk loaders and plain SQL
+    included. A folder's figures are the sum of its rows: on PostgreSQL each transaction adds
+    its changes to one of a few ``shard`` rows, so concurrent writers seldom wait for one
+    another (a shard's figures may go negative; only the sum means anything). SQLite, with one
+    writer at a time, uses shard 0 alone.
+    """
+
+    __tablename__ = "email_folder_counts"
+
+    folder: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True, default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    unread: Mapped[int] = mapped_column(default=0)
+    starred: Mapped[int] = mapped_column(default=0)
+    starred_unread: Mapped[int] = mapped_column(default=0)
+
+
+SEARCH_INDEX_OBJECTS = frozenset(
+    {
+        "emails_fts",
+        "emails_fts_data",
+        "emails_fts_idx",
+        "emails_fts_docsize",
+        "emails_fts_config",
+        "ix_emails_search",
+    }
+)
+"""The full-text index's own objects, made by the migrations rather than the models (an FTS5
+table and its shadow tables on SQLite, an expression GIN index on PostgreSQL)."""
+
+
+def described_by_models(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Whether a database object is one the models describe: Alembic's ``include_name`` hook,
+    so autogenerate and schema comparisons leave the full-text index alone."""
+    return name not in SEARCH_INDEX_OBJECTS
 
 
 class EmailRecipient(Base):

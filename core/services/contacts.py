@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.errors import Invalid
+from core.errors import Conflict, Invalid
 from core.events import note_change
 from core.models import (
     Company,
@@ -295,3 +295,26 @@ def find_contacts_by_emails(session: Session, addresses: Sequence[str]) -> list[
         return []
     rows = session.scalars(select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id))
     return [contact_record(c) for c in rows]
+
+
+def add_email_address(
+    session: Session, contact_id: int, address: str, *, field: str = "emailAddress"
+) -> tuple[ContactRecord, bool]:
+    """Give a contact one more address, after those it has: ``(contact, True)``, or
+    ``(contact, False)`` when it already had it (any case). Raises ``Invalid`` (naming ``field``)
+    for a malformed address and ``Conflict`` when another contact has it, since an address then
+    no longer says who wrote."""
+    contact = load(session, Contact, contact_id, "contact")
+    cleaned = clean_email(address, field=field)
+    key = email_key(cleaned)
+    others = [i for i in contact_ids_by_address(session, [cleaned]).get(key, []) if i != contact_id]
+    if others:
+        raise Conflict(f"{cleaned} is already an address of contact {others[0]}")
+    if any(e.address_key == key for e in contact.emails):
+        return contact_record(contact), False
+    contact.emails.append(
+        ContactEmail(address=cleaned, address_key=key, position=len(contact.emails))
+    )
+    session.flush()
+    note_change(session, "contact", "updated", contact.id)
+    return contact_record(contact), True

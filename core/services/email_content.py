@@ -227,13 +227,21 @@ def my_address_keys(session: Session) -> set[str]:
 
 
 def derive(email: Email, my_keys: set[str], *, new: bool) -> None:
-    """Set what follows from the content: sender key, direction and folder, snippet.
+    """Set what follows from the content: sender key, direction and folder, snippet, the text
+    search sees.
 
     Outbound when the sender is one of the user's addresses; the folder follows the direction
     while it is ``inbox`` or ``sent`` (an archived email stays archived). A new outbound email is
     read, as the user wrote it.
     """
-    derived = derived_fields(email.from_address, email.text_body, email.html_body, my_keys)
+    derived = derived_fields(
+        email.from_address,
+        email.text_body,
+        email.html_body,
+        my_keys,
+        from_name=email.from_name,
+        mailboxes=[(r.address, r.name) for r in email.recipients],
+    )
     email.from_key = derived["from_key"]
     email.direction = derived["direction"]
     if new or email.folder in {"inbox", "sent"}:
@@ -241,29 +249,61 @@ def derive(email: Email, my_keys: set[str], *, new: bool) -> None:
     if new:
         email.is_read = derived["is_read"]
     email.snippet = derived["snippet"]
+    if email.search_text != derived["search_text"]:  # an unchanged value leaves the index alone
+        email.search_text = derived["search_text"]
     email.has_attachments = bool(email.attachments)
 
 
 def derived_fields(
-    from_address: str | None, text_body: str | None, html_body: str | None, my_keys: set[str]
+    from_address: str | None,
+    text_body: str | None,
+    html_body: str | None,
+    my_keys: set[str],
+    *,
+    from_name: str | None = None,
+    mailboxes: Iterable[tuple[str, str | None]] = (),
 ) -> dict[str, Any]:
-    """The columns :func:`derive` sets on a new email, by name."""
+    """The columns :func:`derive` sets on a new email, by name. ``mailboxes`` are the
+    recipients' ``(address, name)``."""
     from_key = email_key(from_address) if from_address else None
     outbound = from_key is not None and from_key in my_keys
+    has_text = bool(text_body and text_body.strip())
+    visible = "" if has_text else html_to_text(html_body or "")
     return {
         "from_key": from_key,
         "direction": "outbound" if outbound else "inbound",
         "folder": "sent" if outbound else "inbox",
         "is_read": outbound,
-        "snippet": make_snippet(text_body, html_body),
+        "snippet": _flat_start(text_body if has_text and text_body else visible),
+        "search_text": search_text_of(from_name, from_address, mailboxes, visible),
     }
+
+
+def search_text_of(
+    from_name: str | None,
+    from_address: str | None,
+    mailboxes: Iterable[tuple[str, str | None]],
+    html_text: str = "",
+) -> str | None:
+    """What full-text search reads besides the subject and the text body (``Email.search_text``):
+    the sender's and recipients' names and addresses, then ``html_text``, the visible text of an
+    HTML body (given only when the email has no text body, which search reads as it is)."""
+    parts = [from_name, from_address]
+    for address, name in mailboxes:
+        parts += (name, address)
+    people = " ".join(part for part in parts if part)
+    visible = " ".join(html_text.split())
+    return f"{people}\n{visible}".strip() or None
 
 
 def make_snippet(text_body: str | None, html_body: str | None) -> str | None:
     """The start of the message as one line: the text body, else the HTML body's text."""
     source = text_body if text_body and text_body.strip() else html_to_text(html_body or "")
-    flat = " ".join(source.split())
-    return flat[:SNIPPET_LENGTH] or None
+    return _flat_start(source)
+
+
+def _flat_start(text: str) -> str | None:
+    return " ".join(text.split())[:SNIPPET_LENGTH] or None
 
 
 def html_to_text(markup: str) -> str:

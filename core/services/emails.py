@@ -371,8 +371,18 @@ def _store_new(
     stored its Message-ID first."""
     connection = session.connection()
     now = utcnow()
+    recipients = [
+        RecipientRecord(RECIPIENT_KINDS[name], mailbox.address, mailbox.name)
+        for name in ADDRESS_FIELDS
+        for mailbox in values[name]
+    ]
     derived = derived_fields(
-        values["from_address"], values["text_body"], values["html_body"], my_keys
+        values["from_address"],
+        values["text_body"],
+        values["html_body"],
+        my_keys,
+        from_name=values["from_name"],
+        mailboxes=[(r.address, r.name) for r in recipients],
     )
     references = " ".join(f"<{ref}>" for ref in values["references"]) or None
     row = {name: values[name] for name in SCALAR_FIELDS}
@@ -388,11 +398,6 @@ def _store_new(
     email_id = connection.execute(_insert_email(connection.dialect.name), row).scalar()
     if email_id is None:
         return None
-    recipients = [
-        RecipientRecord(RECIPIENT_KINDS[name], mailbox.address, mailbox.name)
-        for name in ADDRESS_FIELDS
-        for mailbox in values[name]
-    ]
     if recipients:
         connection.execute(
             _INSERT_RECIPIENTS,
