@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,24 +30,13 @@ from pathlib import Path
 
 import httpx
 
-HEARTH = str(Path(sys.executable).with_name("hearth"))
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from core.demo import DemoScale, generate_demo_data  # noqa: E402
 from core.runtime import open_core  # noqa: E402
 from core.services.api_keys import create_api_key  # noqa: E402
-
-
-def ensure_wrk() -> str:
-    """The wrk binary, installed from Debian's packages when missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    return shutil.which("wrk") or "wrk"
+from tests.benchmarks.serving import Server, ensure_wrk  # noqa: E402
 
 
 def prepare(data_dir: Path) -> str:
@@ -70,30 +56,6 @@ def prepare(data_dir: Path) -> str:
         return key
     finally:
         hearth.close()
-
-
-class Server:
-    """``hearth serve`` on the data dir, as a separate process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        server_file = data_dir / "server.json"
-        server_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-        self.process = subprocess.Popen(
-            [HEARTH, "serve", "--data-dir", str(data_dir), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        while not server_file.exists():
-            if self.process.poll() is not None:
-                raise RuntimeError("hearth serve exited early")
-            time.sleep(0.05)
-        self.url = json.loads(server_file.read_text())["url"]
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
 
 
 def run_wrk(

@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,7 +33,6 @@ from pathlib import Path
 
 import httpx
 
-HEARTH = str(Path(sys.executable).with_name("hearth"))
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -44,6 +40,7 @@ from core.runtime import open_core  # noqa: E402
 from core.services import contact_center  # noqa: E402
 from core.services.api_keys import create_api_key  # noqa: E402
 from core.services.contacts import create_contact  # noqa: E402
+from tests.benchmarks.serving import Server, ensure_wrk  # noqa: E402
 
 TARGET = {"tenant_name": "Acme Corp", "org_name": "Sales", "cat_name": "Leads"}
 CONTACTS = 1_000
@@ -78,17 +75,6 @@ end
 """
 
 
-def ensure_wrk() -> str:
-    """The wrk binary, installed from Debian's packages when missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    return shutil.which("wrk") or "wrk"
-
-
 def prepare(data_dir: Path) -> str:
     """An API key, the target and the participants' contacts; returns the key."""
     hearth = open_core(data_dir, {})
@@ -105,30 +91,6 @@ def prepare(data_dir: Path) -> str:
         return key
     finally:
         hearth.close()
-
-
-class Server:
-    """``hearth serve`` on the data dir, as a separate process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        server_file = data_dir / "server.json"
-        server_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-        self.process = subprocess.Popen(
-            [HEARTH, "serve", "--data-dir", str(data_dir), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        while not server_file.exists():
-            if self.process.poll() is not None:
-                raise RuntimeError("hearth serve exited early")
-            time.sleep(0.05)
-        self.url = json.loads(server_file.read_text())["url"]
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=120)
 
 
 def counts(client: httpx.Client) -> dict[str, int]:

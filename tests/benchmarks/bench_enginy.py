@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +33,6 @@ from pathlib import Path
 import httpx
 import phonenumbers
 
-HEARTH = str(Path(sys.executable).with_name("hearth"))
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -46,6 +42,7 @@ from core.demo import DemoScale, generate_demo_data  # noqa: E402
 from core.models import Company, Contact, ContactEmail, ContactPhone  # noqa: E402
 from core.runtime import open_core  # noqa: E402
 from core.services.api_keys import create_api_key  # noqa: E402
+from tests.benchmarks.serving import Server  # noqa: E402
 
 SCALE = DemoScale(
     companies=2_000, contacts=100_000, emails=0, events=0, documents=0, notes=0, timeline=False
@@ -148,30 +145,6 @@ def update_records(contact_ids: list[int], run: int) -> list[dict[str, object]]:
         }
         for cid in contact_ids
     ]
-
-
-class Server:
-    """``hearth serve`` on the data dir, as a separate process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        server_file = data_dir / "server.json"
-        server_file.unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-        self.process = subprocess.Popen(
-            [HEARTH, "serve", "--data-dir", str(data_dir), "--port", "0"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        while not server_file.exists():
-            if self.process.poll() is not None:
-                raise RuntimeError("hearth serve exited early")
-            time.sleep(0.05)
-        self.url = json.loads(server_file.read_text())["url"]
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
 
 
 def timed(
