@@ -29,6 +29,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -53,6 +54,15 @@ class ThreadingHeaders:
     in_reply_to: str | None
     references: tuple[str, ...]
     sync_thread_id: str | None
+
+
+@dataclass(frozen=True)
+class FirstMessage:
+    """A new email's figures, for a thread it is the first message of: its subject and time
+    (received, else sent) as :func:`refresh_threads` would count them."""
+
+    subject: str | None
+    when: datetime | None
 
 
 # Built once (see core.db.statements): placing and counting run on every ingested email.
@@ -103,17 +113,21 @@ _SET_FIGURES = (
 )
 
 
-def place_email(session: Session, headers: ThreadingHeaders) -> tuple[int, set[int]]:
+def place_email(
+    session: Session, headers: ThreadingHeaders, first: FirstMessage | None = None
+) -> tuple[int, set[int]]:
     """Choose the email's thread, creating one or merging threads that turn out to be one
     conversation. Returns the thread's id (the caller stores it on the email) and the ids of the
     threads whose figures need :func:`refresh_threads` (including the email's previous thread
-    when it moves). Pending ORM changes must be flushed first."""
+    when it moves). ``first``: the figures of a new email, so a thread made for it starts with
+    them and needs no recount. Pending ORM changes must be flushed first."""
     connection = session.connection()
     touched: set[int] = set()
     if headers.thread_id is not None:
         touched.add(headers.thread_id)
     candidates = _candidates(session, headers)
     target: int
+    fresh = False
     if headers.sync_thread_id:
         key = SYNC_PREFIX + headers.sync_thread_id
         found = connection.execute(_THREAD_BY_KEY, {"b_key": key}).scalar()
@@ -126,17 +140,18 @@ def place_email(session: Session, headers: ThreadingHeaders) -> tuple[int, set[i
                 candidates[adopted] = key
                 target = adopted
             else:
-                target = _create(session, key)
+                target, fresh = _create(session, key, first)
     elif candidates:
         target = next(iter(candidates))
     else:
-        target = _create(session, _root_key(headers))
+        target, fresh = _create(session, _root_key(headers), first)
     for thread_id, key in candidates.items():
         if thread_id != target and not _claimed(key):
             connection.execute(_MOVE_MESSAGES, {"b_from": thread_id, "b_to": target})
             connection.execute(_DELETE_THREAD, {"b_thread": thread_id})
             touched.discard(thread_id)
-    touched.add(target)
+    if not fresh:  # a thread made for this email has its figures already
+        touched.add(target)
     return target, touched
 
 
@@ -223,12 +238,20 @@ def _root_key(headers: ThreadingHeaders) -> str:
     return message_thread_key(root) if root else f"email:{headers.email_id}"
 
 
-def _create(session: Session, key: str) -> int:
-    """A new thread, or the one another transaction just created with the same key."""
+def _create(session: Session, key: str, first: FirstMessage | None) -> tuple[int, bool]:
+    """A new thread (with ``first``'s figures when given) and True, or the one another
+    transaction just created with the same key and False."""
     connection = session.connection()
+    figures: dict[str, object] = {"message_count": 0, "subject": None, "last_message_at": None}
+    if first is not None:
+        figures = {
+            "message_count": 1,
+            "subject": base_subject(first.subject or None),
+            "last_message_at": first.when,
+        }
     created = connection.execute(
-        _insert_thread(connection.dialect.name), {"thread_key": key, "message_count": 0}
+        _insert_thread(connection.dialect.name), {"thread_key": key, **figures}
     ).scalar()
     if created is not None:
-        return int(created)
-    return int(connection.execute(_THREAD_BY_KEY, {"b_key": key}).scalar_one())
+        return int(created), first is not None
+    return int(connection.execute(_THREAD_BY_KEY, {"b_key": key}).scalar_one()), False

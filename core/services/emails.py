@@ -87,7 +87,12 @@ from core.services.email_model import (
     check_required,
     check_values,
 )
-from core.services.email_threads import ThreadingHeaders, place_email, refresh_threads
+from core.services.email_threads import (
+    FirstMessage,
+    ThreadingHeaders,
+    place_email,
+    refresh_threads,
+)
 from core.services.records import load
 
 __all__ = [
@@ -425,6 +430,7 @@ def _store_new(
             references=values["references"],
             sync_thread_id=values["sync_thread_id"],
         ),
+        FirstMessage(values["subject"], values["received_at"] or values["sent_at"]),
     )
     connection.execute(_SET_THREAD, {"b_email": email_id, "b_thread": thread_id, "b_now": now})
     refresh_threads(session, touched)

@@ -90,6 +90,9 @@ def _count(database, model, *where) -> int:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
+HOUR = timedelta(hours=1)
+
+
 def _thread(database, thread_id):
     with database.read() as session:
         thread = session.get(EmailThread, thread_id)
@@ -274,6 +277,15 @@ def test_sync_thread_ids_group_messages(database, ingest):
     c, _ = ingest(rfc822_msg_id="c@x", sync_thread_id="S2")
     assert a.thread_id == b.thread_id != c.thread_id
     assert _thread(database, a.thread_id) == ("sync:S1", "Hello", 2, T0 + timedelta(hours=1))
+
+
+def test_a_new_message_starts_its_thread_with_its_own_figures(database, ingest):
+    sent, _ = ingest(rfc822_msg_id="s@x", subject="Re: Fwd: Pricing", sent_at=T0)
+    assert _thread(database, sent.thread_id) == ("s@x", "Pricing", 1, T0)
+    received, _ = ingest(rfc822_msg_id="r@x", subject="Hi", received_at=T0, sent_at=T0 - HOUR)
+    assert _thread(database, received.thread_id) == ("r@x", "Hi", 1, T0)
+    bare, _ = ingest(rfc822_msg_id="b@x", subject="")
+    assert _thread(database, bare.thread_id) == ("b@x", None, 1, None)
 
 
 def test_replies_join_their_parents_thread_by_in_reply_to_or_references(database, ingest):
