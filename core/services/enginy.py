@@ -52,6 +52,7 @@ from core.services.enginy_matching import (
     contact_probe,
     contacts_by_external_id,
     match_contacts,
+    sync_outcome,
 )
 from core.services.enginy_results import Created, Matched, RecordError, Updated, field_error
 
@@ -89,22 +90,14 @@ def sync_contacts(
         if ext not in linked
     }
     found = match_contacts(session, probes, options.match_strategies)
-    matches: dict[int, int] = {}
-    for index, ext in externals.items():
-        if ext in linked:
-            matches[index] = linked[ext]
-        elif index in found:
-            finding = found[index]
-            if finding.unique is None:
-                errors.append(RecordError(index, ext, finding.ambiguity("contacts")))
-            else:
-                matches[index] = finding.unique
-    properties = contact_properties(session, set(matches.values()), options.sync_properties)
-    results = [
-        Matched(index, externals[index], crm_id, properties.get(crm_id, {}))
-        for index, crm_id in sorted(matches.items())
-    ]
-    return results, sorted(errors, key=lambda e: e.index)
+    return sync_outcome(
+        externals,
+        linked,
+        found,
+        noun="contacts",
+        properties_of=lambda ids: contact_properties(session, ids, options.sync_properties),
+        errors=errors,
+    )
 
 
 _PROPERTY_COLUMNS = {

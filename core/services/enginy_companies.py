@@ -42,6 +42,7 @@ from core.services.enginy_matching import (
     company_name_variants,
     company_probe,
     match_companies,
+    sync_outcome,
 )
 from core.services.enginy_results import (
     AssociationError,
@@ -335,22 +336,14 @@ def sync_companies(
     known = companies_by_external_id(session, externals.values())
     probes = {i: company_probe(records[i]) for i, ext in externals.items() if ext not in known}
     found = match_companies(session, probes)
-    matches: dict[int, int] = {}
-    for index, ext in externals.items():
-        if ext in known:
-            matches[index] = known[ext]
-        elif index in found:
-            finding = found[index]
-            if finding.unique is None:
-                errors.append(RecordError(index, ext, finding.ambiguity("companies")))
-            else:
-                matches[index] = finding.unique
-    properties = company_properties(session, set(matches.values()), options.company_sync_properties)
-    results = [
-        Matched(index, externals[index], crm_id, properties.get(crm_id, {}))
-        for index, crm_id in sorted(matches.items())
-    ]
-    return results, sorted(errors, key=lambda e: e.index)
+    return sync_outcome(
+        externals,
+        known,
+        found,
+        noun="companies",
+        properties_of=lambda ids: company_properties(session, ids, options.company_sync_properties),
+        errors=errors,
+    )
 
 
 _COMPANY_COLUMNS = {

@@ -37,6 +37,7 @@ from core.errors import Invalid
 from core.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone, ExternalId
 from core.normalize import domain_key, email_key, linkedin_key, name_key, phone_e164
 from core.services.enginy_fields import SOURCE
+from core.services.enginy_results import Matched, RecordError
 
 _CHUNK = 2_000  # bound parameters per statement: far under SQLite's 32,766 and PostgreSQL's 65,535
 
@@ -363,3 +364,33 @@ def match_companies(session: Session, probes: Mapping[int, CompanyProbe]) -> dic
             by_name[key] |= ids
     results.update(_by_keys({i: (p.name,) for i, p in pending.items() if p.name}, by_name, "name"))
     return results
+
+
+def sync_outcome(
+    externals: Mapping[int, str],
+    known: Mapping[str, int],
+    found: Mapping[int, Found],
+    *,
+    noun: str,
+    properties_of: Callable[[set[int]], Mapping[int, dict[str, Any]]],
+    errors: list[RecordError],
+) -> tuple[list[Matched], list[RecordError]]:
+    """What a sync answers: each record's match (by its ``externalId`` first, ``known``, else
+    what the strategies ``found``) with the matched records' properties, and an error for each
+    ambiguous one added to ``errors``, both in record order."""
+    matches: dict[int, int] = {}
+    for index, ext in externals.items():
+        if ext in known:
+            matches[index] = known[ext]
+        elif index in found:
+            finding = found[index]
+            if finding.unique is None:
+                errors.append(RecordError(index, ext, finding.ambiguity(noun)))
+            else:
+                matches[index] = finding.unique
+    properties = properties_of(set(matches.values()))
+    results = [
+        Matched(index, externals[index], crm_id, properties.get(crm_id, {}))
+        for index, crm_id in sorted(matches.items())
+    ]
+    return results, sorted(errors, key=lambda e: e.index)
